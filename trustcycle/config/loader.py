@@ -1,0 +1,157 @@
+"""Read a trust's YAML files, validate them, and bundle them as a `TrustConfig`.
+
+Every problem is reported as `FILE: KEY.PATH: RULE`; nothing is returned (and so nothing
+can be written or sent) unless the whole configuration is valid.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pendulum
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from trustcycle import meetings as rules
+from trustcycle.config import schema
+from trustcycle.config.errors import ConfigError, Problem
+
+FILES: dict[str, type[BaseModel]] = {
+    "trust.yaml": schema.TrustFile,
+    "partners.yaml": schema.PartnersFile,
+    "bodies.yaml": schema.BodiesFile,
+    "priorities.yaml": schema.PrioritiesFile,
+    "calendar.yaml": schema.CalendarFile,
+}
+OPTIONAL_FILES: dict[str, type[BaseModel]] = {"scenario.yaml": schema.ScenarioFile}
+
+M = TypeVar("M", bound=BaseModel)
+
+
+@dataclass(frozen=True)
+class TrustConfig:
+    """A whole, validated configuration. Dates are resolved by `trustcycle.timeline`."""
+
+    directory: Path
+    trust: schema.Trust
+    partners: dict[str, schema.Partner]
+    bodies: dict[str, schema.Body]
+    priorities: dict[str, schema.Priority]
+    processes: dict[str, schema.Process]
+    scenario: schema.ScenarioFile = field(default_factory=schema.ScenarioFile)
+
+    def file(self, name: str) -> Path:
+        return self.directory / name
+
+    def cycle_bounds(self, year: int | None = None) -> tuple[pendulum.Date, pendulum.Date]:
+        """First and last day of the cycle year starting in `year` (default: configured)."""
+        year = self.trust.cycle_year if year is None else year
+        month, day = (int(x) for x in self.trust.cycle_start.split("-"))
+        start = pendulum.date(year, month, day)
+        return start, start.add(years=1).subtract(days=1)
+
+    def day_of_cycle(self, ref: schema.DayRef, year: int | None = None) -> pendulum.Date:
+        """A `DayRef` as a date: "MM-DD" lands inside the cycle year starting in `year`."""
+        if not isinstance(ref, str):
+            return pendulum.date(ref.year, ref.month, ref.day)
+        start, _ = self.cycle_bounds(year)
+        month, day = (int(x) for x in ref.split("-"))
+        candidate = pendulum.date(start.year, month, day)
+        return candidate if candidate >= start else candidate.add(years=1)
+
+    def meetings(
+        self, body_id: str, year: int | None = None, margin_months: int = 6
+    ) -> list[pendulum.DateTime]:
+        """The body's meetings from the cycle's start to `margin_months` after its end."""
+        body = self.bodies[body_id]
+        start, end = self.cycle_bounds(year)
+        end = end.add(months=margin_months)
+        days: dict[pendulum.Date, pendulum.DateTime] = {}
+        for rule in body.meetings.rules:
+            lo = max(start, _as_date(rule.starts)) if rule.starts else start
+            hi = min(end, _as_date(rule.ends)) if rule.ends else end
+            for day in rules.occurrences(rules.parse_rule(rule.rule), lo, hi):
+                days[day] = rules.meeting_times([day], rule.time)[0]
+        for d in body.meetings.dates:
+            day = _as_date(d)
+            if start <= day <= end:
+                days[day] = rules.meeting_times([day], body.meetings.time)[0]
+        cancelled = {_as_date(d) for d in body.meetings.cancelled}
+        return [days[d] for d in sorted(days) if d not in cancelled]
+
+
+def _as_date(value: Any) -> pendulum.Date:
+    return pendulum.date(value.year, value.month, value.day)
+
+
+def _read_yaml(path: Path) -> Any:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError.one(path, "(file)", "missing") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError.one(path, "(file)", f"cannot be read: {exc}") from None
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "(syntax)"
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ConfigError.one(path, where, f"YAML syntax error: {problem}") from None
+
+
+def _problems(path: Path, exc: ValidationError) -> list[Problem]:
+    out = []
+    for err in exc.errors():
+        loc = ".".join(str(p) for p in err["loc"] if not str(p).startswith("function-"))
+        message = err["msg"].removeprefix("Value error, ")
+        out.append(Problem(path, loc or "(top)", message))
+    return out
+
+
+def _parse(path: Path, model: type[M]) -> M:
+    data = _read_yaml(path)
+    if not isinstance(data, dict):
+        raise ConfigError.one(path, "(top)", "must be a mapping of keys to values")
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_problems(path, exc)) from None
+
+
+def load_config(directory: Path | str = "config", *, scenario: Path | None = None) -> TrustConfig:
+    """Load and validate every file; raise `ConfigError` listing every problem found."""
+    from trustcycle.config.crosscheck import crosscheck
+
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise ConfigError.one(directory, "(directory)", "is not a configuration directory")
+    parsed: dict[str, BaseModel] = {}
+    problems: list[Problem] = []
+    for name, model in FILES.items():
+        try:
+            parsed[name] = _parse(directory / name, model)
+        except ConfigError as exc:
+            problems.extend(exc.problems)
+    scenario_path = scenario or directory / "scenario.yaml"
+    scenario_file = schema.ScenarioFile()
+    if scenario is not None or scenario_path.exists():
+        try:
+            scenario_file = _parse(scenario_path, schema.ScenarioFile)
+        except ConfigError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise ConfigError(problems)
+    cfg = TrustConfig(
+        directory=directory,
+        trust=parsed["trust.yaml"].trust,  # type: ignore[attr-defined]
+        partners=parsed["partners.yaml"].partners,  # type: ignore[attr-defined]
+        bodies=parsed["bodies.yaml"].bodies,  # type: ignore[attr-defined]
+        priorities=parsed["priorities.yaml"].priorities,  # type: ignore[attr-defined]
+        processes=parsed["calendar.yaml"].processes,  # type: ignore[attr-defined]
+        scenario=scenario_file,
+    )
+    crosscheck(cfg, scenario_path)
+    return cfg

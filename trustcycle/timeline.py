@@ -1,0 +1,256 @@
+"""The dated timeline of a cycle year: every process's steps resolved to local times.
+
+Default wall-clock times: requests, reminders and cut-offs at 09:00 (when the daily chase
+runs), deadlines at 17:00, papers at 09:00, meetings at their configured time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pendulum
+
+from trustcycle.config import schema
+from trustcycle.config.errors import ConfigError, Problem
+from trustcycle.config.loader import TrustConfig
+from trustcycle.workdays import (
+    Roll,
+    add_working_days,
+    at_local,
+    clear_days_before,
+    roll,
+)
+
+CALENDAR = "calendar.yaml"
+_ROLE_ROLL = {
+    "request": Roll.LATER,
+    "deadline": Roll.EARLIER,
+    "cutoff": Roll.LATER,
+    "publish": Roll.EARLIER,
+    "when": Roll.NONE,
+}
+_ROLE_TIME = {"request": (9, 0), "deadline": (17, 0), "cutoff": (9, 0), "publish": (9, 0)}
+
+
+@dataclass(frozen=True)
+class ProcessDates:
+    """When each step of one process falls in one cycle year."""
+
+    process: str
+    request: pendulum.DateTime | None = None
+    deadline: pendulum.DateTime | None = None
+    cutoff: pendulum.DateTime | None = None
+    meeting: pendulum.DateTime | None = None
+    papers: pendulum.DateTime | None = None
+    publish: pendulum.DateTime | None = None
+    event: pendulum.DateTime | None = None
+    rungs: dict[str, pendulum.Date] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, order=True)
+class Step:
+    at: pendulum.DateTime
+    process: str
+    name: str
+    body: str | None
+    title: str
+
+
+def _meeting(cfg: TrustConfig, ref: schema.MeetingRef, year: int, key: str) -> pendulum.DateTime:
+    body = cfg.bodies[ref.body]
+    all_meetings = cfg.meetings(ref.body, year)
+    if ref.date is not None:
+        day = cfg.day_of_cycle(ref.date, year)
+        found = [m for m in all_meetings if m.date() == day]
+        if not found:
+            raise ConfigError.one(cfg.file(CALENDAR), key, f"no {body.name} meeting on {day}")
+        return found[0]
+    if ref.on_or_after is not None:
+        day = cfg.day_of_cycle(ref.on_or_after, year)
+        found = [m for m in all_meetings if m.date() >= day]
+        if not found:
+            raise ConfigError.one(
+                cfg.file(CALENDAR), key, f"no {body.name} meeting on or after {day}"
+            )
+        return found[0]
+    assert ref.before is not None
+    day = cfg.day_of_cycle(ref.before, year)
+    found = [m for m in all_meetings if m.date() < day]
+    if not found:
+        raise ConfigError.one(cfg.file(CALENDAR), key, f"no {body.name} meeting before {day}")
+    return found[-1]
+
+
+def _resolve(
+    cfg: TrustConfig,
+    spec: schema.DateSpec,
+    role: str,
+    key: str,
+    known: dict[str, pendulum.DateTime],
+    year: int,
+) -> pendulum.DateTime | None:
+    """Resolve one DateSpec; None while an `of` anchor is not yet known."""
+    if spec.date is not None:
+        anchor = cfg.day_of_cycle(spec.date, year)
+        anchor_time: tuple[int, int] | None = None
+    elif spec.meeting is not None:
+        if spec.meeting == "receiving":
+            if "meeting" not in known:
+                raise ConfigError.one(
+                    cfg.file(CALENDAR), key, "refers to the receiving meeting, but none is set"
+                )
+            at = known["meeting"]
+        else:
+            at = _meeting(cfg, spec.meeting, year, f"{key}.meeting")
+        anchor, anchor_time = at.date(), (at.hour, at.minute)
+    else:
+        assert spec.of is not None
+        if spec.of not in known:
+            return None
+        anchor, anchor_time = known[spec.of].date(), None
+    offset = spec.offset
+    if offset is None:
+        day = roll(anchor, _ROLE_ROLL[role]) if anchor_time is None else anchor
+    else:
+        kind, n = offset
+        if kind == "working_days_before":
+            day = add_working_days(anchor, -n)
+        elif kind == "working_days_after":
+            day = add_working_days(anchor, n)
+        elif kind == "clear_days_before":
+            day = clear_days_before(anchor, n)
+        elif kind == "days_before":
+            day = roll(anchor.subtract(days=n), _ROLE_ROLL[role])
+        else:
+            day = roll(anchor.add(days=n), _ROLE_ROLL[role])
+        anchor_time = None
+    if spec.time is not None:
+        hour, minute = spec.time.hour, spec.time.minute
+    elif anchor_time is not None:
+        hour, minute = anchor_time
+    else:
+        hour, minute = _ROLE_TIME.get(role, (9, 0))
+    return at_local(day, hour, minute)
+
+
+def resolve_process(cfg: TrustConfig, pid: str, year: int) -> ProcessDates:
+    """Resolve one process's dates; raises ConfigError naming the key that cannot be met."""
+    proc = cfg.processes[pid]
+    base = f"processes.{pid}"
+    if proc.kind is schema.ProcessKind.event:
+        assert proc.when is not None
+        event = _resolve(cfg, proc.when, "when", f"{base}.when", {}, year)
+        return ProcessDates(process=pid, event=event)
+    assert proc.receiving and proc.request and proc.deadline and proc.cutoff
+    known: dict[str, pendulum.DateTime] = {}
+    papers = publish = None
+    if proc.receiving.meeting is not None:
+        meeting = _meeting(cfg, proc.receiving.meeting, year, f"{base}.receiving.meeting")
+        known["meeting"] = meeting
+        papers = at_local(clear_days_before(meeting.date(), proc.receiving.clear_days), 9)
+    else:
+        assert proc.receiving.publish is not None
+        publish = _resolve(
+            cfg, proc.receiving.publish, "publish", f"{base}.receiving.publish", known, year
+        )
+        if publish is None:
+            raise ConfigError.one(
+                cfg.file(CALENDAR), f"{base}.receiving.publish", "cannot be relative to a step"
+            )
+    pending = {"request": proc.request, "deadline": proc.deadline, "cutoff": proc.cutoff}
+    for _ in range(len(pending)):
+        for role, spec in list(pending.items()):
+            at = _resolve(cfg, spec, role, f"{base}.{role}", known, year)
+            if at is not None:
+                known[role] = at
+                del pending[role]
+    if pending:
+        role = next(iter(pending))
+        raise ConfigError.one(
+            cfg.file(CALENDAR), f"{base}.{role}.of", "refers in a circle to another step"
+        )
+    deadline_day = known["deadline"].date()
+    rungs = {r.name: add_working_days(deadline_day, r.working_days) for r in proc.ladder}
+    return ProcessDates(
+        process=pid,
+        request=known["request"],
+        deadline=known["deadline"],
+        cutoff=known["cutoff"],
+        meeting=known.get("meeting"),
+        papers=papers,
+        publish=publish,
+        rungs=rungs,
+    )
+
+
+def in_year(cfg: TrustConfig, pid: str, year: int) -> bool:
+    """Enabled, in force during the cycle year, and not pinned by full dates to another year."""
+    proc = cfg.processes[pid]
+    if not proc.enabled:
+        return False
+    start, end = cfg.cycle_bounds(year)
+    if proc.in_force.start and proc.in_force.start > end:
+        return False
+    if proc.in_force.end and proc.in_force.end < start:
+        return False
+    for spec in (proc.request, proc.deadline, proc.when):
+        if spec is not None and spec.date is not None and not isinstance(spec.date, str):
+            if not start <= pendulum.date(spec.date.year, spec.date.month, spec.date.day) <= end:
+                return False
+    return True
+
+
+def resolve_year(cfg: TrustConfig, year: int | None = None) -> dict[str, ProcessDates]:
+    """Every active process's dates for the cycle year; all problems reported together."""
+    year = cfg.trust.cycle_year if year is None else year
+    out: dict[str, ProcessDates] = {}
+    problems: list[Problem] = []
+    for pid in cfg.processes:
+        if not in_year(cfg, pid, year):
+            continue
+        try:
+            out[pid] = resolve_process(cfg, pid, year)
+        except ConfigError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise ConfigError(problems)
+    return out
+
+
+def steps_of(cfg: TrustConfig, dates: ProcessDates) -> list[Step]:
+    proc = cfg.processes[dates.process]
+    pid = dates.process
+    receiving = proc.receiving.body if proc.receiving else None
+    body_name = cfg.bodies[receiving].name if receiving else ""
+    out: list[Step] = []
+    if dates.event is not None:
+        when = proc.when.meeting if proc.when is not None else None
+        event_body = when.body if isinstance(when, schema.MeetingRef) else None
+        out.append(Step(dates.event, pid, "event", event_body, proc.title))
+        return out
+    assert dates.request and dates.deadline and dates.cutoff
+    out.append(Step(dates.request, pid, "request", None, f"Requests for returns: {proc.title}"))
+    for rung in proc.ladder:
+        label = "escalation" if rung.escalate else "reminder"
+        out.append(
+            Step(at_local(dates.rungs[rung.name], 9), pid, f"{label}:{rung.name}", None,
+                 f"{label.capitalize()} ({rung.name}) to partners yet to return")
+        )
+    out.append(Step(dates.deadline, pid, "deadline", None, "Deadline for returns"))
+    out.append(Step(dates.cutoff, pid, "cutoff", None, "Final cut-off; draft assembled"))
+    if dates.papers is not None and dates.meeting is not None:
+        out.append(Step(dates.papers, pid, "papers", receiving,
+                        f"Papers published to {body_name} "
+                        f"({proc.receiving.clear_days} clear days before)"))
+        out.append(Step(dates.meeting, pid, "meeting", receiving, f"{proc.title} to {body_name}"))
+    if dates.publish is not None:
+        out.append(Step(dates.publish, pid, "publish", receiving, f"Publication: {proc.title}"))
+    return out
+
+
+def timeline(cfg: TrustConfig, year: int | None = None) -> list[Step]:
+    """Every step of every active process in the cycle year, in time order."""
+    steps: list[Step] = []
+    for dates in resolve_year(cfg, year).values():
+        steps.extend(steps_of(cfg, dates))
+    return sorted(steps, key=lambda s: (s.at, s.process, s.name))
