@@ -43,7 +43,11 @@ def make_event(
 
 
 def single_event_ics(
-    uid: str, summary: str, start: pendulum.DateTime, stamp: pendulum.DateTime, minutes: int = 30,
+    uid: str,
+    summary: str,
+    start: pendulum.DateTime,
+    stamp: pendulum.DateTime,
+    minutes: int = 30,
     description: str = "",
 ) -> bytes:
     cal = _calendar(summary)
@@ -65,14 +69,25 @@ def timeline_ics(cfg: TrustConfig, year: int | None = None) -> bytes:
     for step in timeline(cfg, year):
         summary = f"{cfg.processes[step.process].title}: {step.name}"
         cal.add_component(
-            make_event(_uid(cfg.trust.id, step.process, step.name, step.at.isoformat()),
-                       summary, step.at, 30, stamp, step.title)
+            make_event(
+                _uid(cfg.trust.id, step.process, step.name, step.at.isoformat()),
+                summary,
+                step.at,
+                30,
+                stamp,
+                step.title,
+            )
         )
     for bid, body in cfg.bodies.items():
         for meeting in cfg.meetings(bid, year, margin_months=0):
             if start <= meeting.date() <= end:
                 cal.add_component(
-                    make_event(_uid(cfg.trust.id, bid, meeting.isoformat()),
-                               f"{body.name} meeting", meeting, 120, stamp)
+                    make_event(
+                        _uid(cfg.trust.id, bid, meeting.isoformat()),
+                        f"{body.name} meeting",
+                        meeting,
+                        120,
+                        stamp,
+                    )
                 )
     return cal.to_ical()

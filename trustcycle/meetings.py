@@ -55,7 +55,9 @@ def parse_rule(text: str) -> Recurrence:
     else:
         tokens = [t for t in re.split(r",|\band\b", months_text) if t.strip()]
         months = tuple(sorted({_month(t) for t in tokens}))
-    return Recurrence(_ORDINALS[ordinal_word.lower()], _WEEKDAYS.index(weekday_word.lower()), months)
+    return Recurrence(
+        _ORDINALS[ordinal_word.lower()], _WEEKDAYS.index(weekday_word.lower()), months
+    )
 
 
 def nth_weekday(year: int, month: int, weekday: int, ordinal: int) -> pendulum.Date:
@@ -67,22 +69,20 @@ def nth_weekday(year: int, month: int, weekday: int, ordinal: int) -> pendulum.D
     return last.subtract(days=(last.weekday() - weekday) % 7)
 
 
-def occurrences(
-    rule: Recurrence, start: pendulum.Date, end: pendulum.Date
-) -> list[pendulum.Date]:
+def occurrences(rule: Recurrence, start: pendulum.Date, end: pendulum.Date) -> list[pendulum.Date]:
     """The rule's days in [start, end], moved off bank holidays to the next working day."""
     out: list[pendulum.Date] = []
     cursor = pendulum.date(start.year, start.month, 1)
     while cursor <= end:
         if cursor.month in rule.months:
-            day = roll(nth_weekday(cursor.year, cursor.month, rule.weekday, rule.ordinal), Roll.LATER)
+            day = roll(
+                nth_weekday(cursor.year, cursor.month, rule.weekday, rule.ordinal), Roll.LATER
+            )
             if start <= day <= end:
                 out.append(day)
         cursor = cursor.add(months=1)
     return out
 
 
-def meeting_times(
-    dates: list[pendulum.Date], at: time
-) -> list[pendulum.DateTime]:
+def meeting_times(dates: list[pendulum.Date], at: time) -> list[pendulum.DateTime]:
     return [at_local(d, at.hour, at.minute) for d in dates]

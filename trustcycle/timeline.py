@@ -233,15 +233,26 @@ def steps_of(cfg: TrustConfig, dates: ProcessDates) -> list[Step]:
     for rung in proc.ladder:
         label = "escalation" if rung.escalate else "reminder"
         out.append(
-            Step(at_local(dates.rungs[rung.name], 9), pid, f"{label}:{rung.name}", None,
-                 f"{label.capitalize()} ({rung.name}) to partners yet to return")
+            Step(
+                at_local(dates.rungs[rung.name], 9),
+                pid,
+                f"{label}:{rung.name}",
+                None,
+                f"{label.capitalize()} ({rung.name}) to partners yet to return",
+            )
         )
     out.append(Step(dates.deadline, pid, "deadline", None, "Deadline for returns"))
     out.append(Step(dates.cutoff, pid, "cutoff", None, "Final cut-off; draft assembled"))
     if dates.papers is not None and dates.meeting is not None:
-        out.append(Step(dates.papers, pid, "papers", receiving,
-                        f"Papers published to {body_name} "
-                        f"({proc.receiving.clear_days} clear days before)"))
+        out.append(
+            Step(
+                dates.papers,
+                pid,
+                "papers",
+                receiving,
+                f"Papers published to {body_name} ({proc.receiving.clear_days} clear days before)",
+            )
+        )
         out.append(Step(dates.meeting, pid, "meeting", receiving, f"{proc.title} to {body_name}"))
     if dates.publish is not None:
         out.append(Step(dates.publish, pid, "publish", receiving, f"Publication: {proc.title}"))

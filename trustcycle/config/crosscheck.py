@@ -28,22 +28,36 @@ def _ids(cfg: TrustConfig, scenario_path: Path) -> list[Problem]:
         for i, m in enumerate(b.members):
             partner(bodies_file, f"bodies.{bid}.members.{i}.partner", m.partner)
             if m.person.email in emails:
-                problems.append(Problem(bodies_file, f"bodies.{bid}.members.{i}.person.email",
-                                        f"duplicate email {m.person.email}"))
+                problems.append(
+                    Problem(
+                        bodies_file,
+                        f"bodies.{bid}.members.{i}.person.email",
+                        f"duplicate email {m.person.email}",
+                    )
+                )
             emails.append(m.person.email)
         for i, r in enumerate(b.meetings.rules):
             try:
                 rules.parse_rule(r.rule)
             except ValueError as exc:
-                problems.append(Problem(bodies_file, f"bodies.{bid}.meetings.rules.{i}.rule",
-                                        str(exc)))
+                problems.append(
+                    Problem(bodies_file, f"bodies.{bid}.meetings.rules.{i}.rule", str(exc))
+                )
         for i, d in enumerate(b.meetings.dates):
             if d.isoweekday() > 5:
-                problems.append(Problem(bodies_file, f"bodies.{bid}.meetings.dates.{i}",
-                                        f"{d} is a {d.strftime('%A')}"))
+                problems.append(
+                    Problem(
+                        bodies_file,
+                        f"bodies.{bid}.meetings.dates.{i}",
+                        f"{d} is a {d.strftime('%A')}",
+                    )
+                )
             elif not is_working_day(d):  # type: ignore[arg-type]
-                problems.append(Problem(bodies_file, f"bodies.{bid}.meetings.dates.{i}",
-                                        f"{d} is a bank holiday"))
+                problems.append(
+                    Problem(
+                        bodies_file, f"bodies.{bid}.meetings.dates.{i}", f"{d} is a bank holiday"
+                    )
+                )
     for pid, pr in cfg.priorities.items():
         partner(cfg.file("priorities.yaml"), f"priorities.{pid}.lead_partner", pr.lead_partner)
     for pid, proc in cfg.processes.items():
@@ -68,17 +82,28 @@ def _ids(cfg: TrustConfig, scenario_path: Path) -> list[Problem]:
                 p / "templates" / "drafts" / f"{proc.draft_template}.md.j2" for p in templates
             ]
             if not any(c.exists() for c in candidates):
-                problems.append(Problem(calendar, f"{base}.draft_template",
-                                        f"no template templates/drafts/{proc.draft_template}.md.j2"))
+                problems.append(
+                    Problem(
+                        calendar,
+                        f"{base}.draft_template",
+                        f"no template templates/drafts/{proc.draft_template}.md.j2",
+                    )
+                )
     for i, ans in enumerate(cfg.scenario.answers):
         partner(scenario_path, f"answers.{i}.partner", ans.partner)
         if ans.process not in cfg.processes:
-            problems.append(Problem(scenario_path, f"answers.{i}.process",
-                                    f"unknown process {ans.process!r}"))
+            problems.append(
+                Problem(scenario_path, f"answers.{i}.process", f"unknown process {ans.process!r}")
+            )
     for i, cat in enumerate(cfg.trust.required_categories):
         if not any(p.category == cat for p in partners.values()):
-            problems.append(Problem(cfg.file("trust.yaml"), f"trust.required_categories.{i}",
-                                    f"no partner of category {cat.value}"))
+            problems.append(
+                Problem(
+                    cfg.file("trust.yaml"),
+                    f"trust.required_categories.{i}",
+                    f"no partner of category {cat.value}",
+                )
+            )
     return problems
 
 
@@ -96,22 +121,40 @@ def _order(cfg: TrustConfig) -> list[Problem]:
         if d.request is None or d.deadline is None or d.cutoff is None:
             continue
         if d.deadline <= d.request:
-            problems.append(Problem(calendar, f"{base}.deadline",
-                                    f"{d.deadline.date()} is not after the request date "
-                                    f"{d.request.date()}"))
+            problems.append(
+                Problem(
+                    calendar,
+                    f"{base}.deadline",
+                    f"{d.deadline.date()} is not after the request date {d.request.date()}",
+                )
+            )
+            continue  # the rungs and cut-off follow from the deadline: one root cause
         if d.cutoff < d.deadline:
-            problems.append(Problem(calendar, f"{base}.cutoff",
-                                    f"{d.cutoff.date()} is before the deadline {d.deadline.date()}"))
+            problems.append(
+                Problem(
+                    calendar,
+                    f"{base}.cutoff",
+                    f"{d.cutoff.date()} is before the deadline {d.deadline.date()}",
+                )
+            )
         due = d.papers or d.publish
         if due is not None and due < d.cutoff:
-            problems.append(Problem(calendar, f"{base}.receiving",
-                                    f"papers are due {due.date()}, before the cut-off "
-                                    f"{d.cutoff.date()}"))
+            problems.append(
+                Problem(
+                    calendar,
+                    f"{base}.receiving",
+                    f"papers are due {due.date()}, before the cut-off {d.cutoff.date()}",
+                )
+            )
         for name, day in d.rungs.items():
             if day <= d.request.date():
-                problems.append(Problem(calendar, f"{base}.ladder.{name}",
-                                        f"falls on {day}, not after the request date "
-                                        f"{d.request.date()}"))
+                problems.append(
+                    Problem(
+                        calendar,
+                        f"{base}.ladder.{name}",
+                        f"falls on {day}, not after the request date {d.request.date()}",
+                    )
+                )
     return problems
 
 
