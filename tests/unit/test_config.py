@@ -16,10 +16,8 @@ Edit = Callable[[str, str, str], Path]
 
 @pytest.fixture
 def rutland_copy(tmp_path: Path) -> Path:
-    # Inside a tree that has templates/drafts, as the real config directories are.
     target = tmp_path / "config"
     shutil.copytree(RUTLAND, target)
-    shutil.copytree(ROOT / "templates", tmp_path / "templates")
     return target
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 from trustcycle import meetings as rules
 from trustcycle.config.errors import ConfigError, Problem
 from trustcycle.config.loader import TrustConfig
+from trustcycle.paths import templates_dir
 from trustcycle.workdays import is_working_day
 
 
@@ -77,17 +78,10 @@ def _ids(cfg: TrustConfig, scenario_path: Path) -> list[Problem]:
             if t not in cfg.processes:
                 problems.append(Problem(calendar, f"{base}.triggers.{i}", f"unknown process {t!r}"))
         if proc.draft_template is not None:
-            templates = cfg.directory.resolve().parents
-            candidates = [
-                p / "templates" / "drafts" / f"{proc.draft_template}.md.j2" for p in templates
-            ]
-            if not any(c.exists() for c in candidates):
+            wanted = templates_dir() / "drafts" / f"{proc.draft_template}.md.j2"
+            if not wanted.exists():
                 problems.append(
-                    Problem(
-                        calendar,
-                        f"{base}.draft_template",
-                        f"no template templates/drafts/{proc.draft_template}.md.j2",
-                    )
+                    Problem(calendar, f"{base}.draft_template", f"no template {wanted}")
                 )
     for i, ans in enumerate(cfg.scenario.answers):
         partner(scenario_path, f"answers.{i}.partner", ans.partner)

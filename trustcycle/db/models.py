@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -62,17 +62,15 @@ class UtcDateTime(TypeDecorator[datetime]):
             return None
         if value.tzinfo is None or value.utcoffset() is None:
             raise ValueError(f"naive datetime {value!r}: pass an aware instant (see clock)")
-        u = value.astimezone(timezone.utc)
-        plain = datetime(
-            u.year, u.month, u.day, u.hour, u.minute, u.second, u.microsecond, timezone.utc
-        )
+        u = value.astimezone(UTC)
+        plain = datetime(u.year, u.month, u.day, u.hour, u.minute, u.second, u.microsecond, UTC)
         return plain.replace(tzinfo=None) if dialect.name == "sqlite" else plain
 
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
         if value.tzinfo is None:
-            value = value.replace(tzinfo=timezone.utc)
+            value = value.replace(tzinfo=UTC)
         return pendulum.instance(value).in_timezone("UTC")
 
 
@@ -144,6 +142,16 @@ class DraftStatus(StrEnum):
     superseded = "superseded"
 
 
+class Retirable:
+    """A row the YAML can drop: kept for history with `retired_at` set, never deleted."""
+
+    retired_at: Mapped[datetime | None]
+
+    @property
+    def retired(self) -> bool:
+        return self.retired_at is not None
+
+
 # --- the partnership --------------------------------------------------------------------
 
 
@@ -166,7 +174,7 @@ class Trust(Base):
     cycle_years: Mapped[list[CycleYear]] = relationship(back_populates="trust")
 
 
-class Partner(Base):
+class Partner(Retirable, Base):
     __tablename__ = "partner"
     __table_args__ = (UniqueConstraint("trust_id", "config_id"),)
 
@@ -176,13 +184,12 @@ class Partner(Base):
     name: Mapped[str] = mapped_column(String(200))
     category: Mapped[str] = mapped_column(String(64))
     legal_basis: Mapped[str] = mapped_column(String(64))
-    retired_at: Mapped[datetime | None]
 
     trust: Mapped[Trust] = relationship(back_populates="partners")
     contacts: Mapped[list[Contact]] = relationship(back_populates="partner")
 
 
-class Contact(Base):
+class Contact(Retirable, Base):
     __tablename__ = "contact"
     __table_args__ = (UniqueConstraint("partner_id", "email"),)
 
@@ -192,12 +199,11 @@ class Contact(Base):
     role: Mapped[str | None] = mapped_column(String(200))
     email: Mapped[str] = mapped_column(String(320))
     is_senior: Mapped[bool] = mapped_column(Boolean, default=False)
-    retired_at: Mapped[datetime | None]
 
     partner: Mapped[Partner] = relationship(back_populates="contacts")
 
 
-class Body(Base):
+class Body(Retirable, Base):
     __tablename__ = "body"
     __table_args__ = (UniqueConstraint("trust_id", "config_id"),)
 
@@ -208,14 +214,13 @@ class Body(Base):
     kind: Mapped[str] = mapped_column(String(64))
     clerk_name: Mapped[str | None] = mapped_column(String(200))
     clerk_email: Mapped[str | None] = mapped_column(String(320))
-    retired_at: Mapped[datetime | None]
 
     trust: Mapped[Trust] = relationship(back_populates="bodies")
     memberships: Mapped[list[Membership]] = relationship(back_populates="body")
     meetings: Mapped[list[Meeting]] = relationship(back_populates="body")
 
 
-class Membership(Base):
+class Membership(Retirable, Base):
     """A seat on a body: one person representing one partner (one person may hold several)."""
 
     __tablename__ = "membership"
@@ -231,7 +236,6 @@ class Membership(Base):
     deputy_email: Mapped[str | None] = mapped_column(String(320))
     term_start: Mapped[date]
     term_end: Mapped[date | None]
-    retired_at: Mapped[datetime | None]
 
     body: Mapped[Body] = relationship(back_populates="memberships")
     partner: Mapped[Partner] = relationship()
@@ -286,7 +290,7 @@ class CycleYear(Base):
     processes: Mapped[list[Process]] = relationship(back_populates="cycle_year")
 
 
-class Process(Base):
+class Process(Retirable, Base):
     __tablename__ = "process"
     __table_args__ = (UniqueConstraint("cycle_year_id", "config_id"),)
 
@@ -297,7 +301,6 @@ class Process(Base):
     title: Mapped[str] = mapped_column(String(300))
     legal_basis: Mapped[str] = mapped_column(String(300))
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
-    retired_at: Mapped[datetime | None]
 
     cycle_year: Mapped[CycleYear] = relationship(back_populates="processes")
     steps: Mapped[list[Step]] = relationship(back_populates="process")
