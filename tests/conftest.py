@@ -19,6 +19,8 @@ from sqlalchemy.exc import OperationalError
 
 from trustcycle.db import Database
 
+pytest_plugins = ["tests.plugins.smtp_sink", "tests.plugins.prefect_harness"]
+
 DEFAULT_PG_URL = "postgresql+psycopg2://postgres:postgres@127.0.0.1:5432/postgres"
 
 

@@ -29,9 +29,7 @@ class ScriptedReturn:
     behaviour: str
 
 
-def _behaviour(
-    cfg: TrustConfig, process: str, partner: str
-) -> tuple[str, int]:
+def _behaviour(cfg: TrustConfig, process: str, partner: str) -> tuple[str, int]:
     for answer in cfg.scenario.answers:
         if answer.process == process and answer.partner == partner:
             return answer.behaviour, answer.working_days
@@ -61,7 +59,9 @@ def scripted_returns(cfg: TrustConfig, year: int) -> list[ScriptedReturn]:
             for partner in partners_asked(cfg, spec):
                 behaviour, wd = _behaviour(cfg, pid, partner)
                 out.append(
-                    ScriptedReturn(answer_day(dates, behaviour, wd), pid, partner, spec.id, behaviour)
+                    ScriptedReturn(
+                        answer_day(dates, behaviour, wd), pid, partner, spec.id, behaviour
+                    )
                 )
     return out
 
@@ -70,8 +70,15 @@ def days_to_visit(cfg: TrustConfig, year: int) -> list[pendulum.Date]:
     """Every working day on which a step, a rung or a scripted answer falls, in order."""
     days: set[pendulum.Date] = set()
     for dates in resolve_year(cfg, year).values():
-        for at in (dates.request, dates.deadline, dates.cutoff, dates.papers, dates.publish,
-                   dates.meeting, dates.event):
+        for at in (
+            dates.request,
+            dates.deadline,
+            dates.cutoff,
+            dates.papers,
+            dates.publish,
+            dates.meeting,
+            dates.event,
+        ):
             if at is not None:
                 days.add(at.date())
         days.update(dates.rungs.values())

@@ -1,0 +1,270 @@
+"""The chase's emails: a context builder per purpose, rendered and queued in the outbox.
+
+Each `*_context` is a pure function of the configuration and plain data; each `*_message`
+renders the paired templates into a `NewEmail` under a deterministic idempotency key (so a
+retried or parallel run queues it once); each `*_email` queues one in the caller's
+transaction. The chase queues thousands at once with `outbox.enqueue_many`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import pendulum
+from sqlalchemy.orm import Session
+
+from trustcycle import TIMEZONE
+from trustcycle.calendar_ics import single_event_ics
+from trustcycle.chase import RungDay
+from trustcycle.config.loader import TrustConfig
+from trustcycle.db.models import OutboxMessage
+from trustcycle.mail.message import Attachment
+from trustcycle.mail.render import render_email
+from trustcycle.outbox import NewEmail, enqueue
+from trustcycle.requests import RequestView
+
+
+def _when(at: datetime) -> str:
+    return pendulum.instance(at).in_timezone(TIMEZONE).format("dddd D MMMM YYYY [at] HH:mm")
+
+
+def _short(at: datetime) -> str:
+    return pendulum.instance(at).in_timezone(TIMEZONE).format("D MMMM YYYY")
+
+
+def _person(p: Any) -> dict[str, str | None]:
+    return {"name": p.name, "role": p.role, "email": p.email}
+
+
+def common_context(cfg: TrustConfig, view: RequestView) -> dict[str, Any]:
+    """What every email about one request says: who, what, why, by when, how, whom to ask."""
+    proc = cfg.processes[view.process]
+    partner = cfg.partners[view.partner]
+    ret = next(r for r in proc.returns if r.id == view.return_id)
+    portal = cfg.trust.portal_url
+    return {
+        "trust": {"name": cfg.trust.name},
+        "officer": _person(cfg.trust.officer),
+        "partner": {"name": partner.name},
+        "recipients": " and ".join(c.name for c in partner.contacts),
+        "process": {"title": proc.title, "legal_basis": proc.legal_basis},
+        "ret": {"id": ret.id, "title": ret.title, "description": ret.description},
+        "deadline": _when(view.deadline_at),
+        "deadline_short": _short(view.deadline_at),
+        "cutoff": _when(view.cutoff_at),
+        "portal_link": f"{portal.rstrip('/')}/r/{view.token}" if portal else None,
+        "record_command": (
+            f"trustcycle returns record --process {view.process} --partner {view.partner} "
+            f"--return {view.return_id} --file YOUR_FILE"
+        ),
+    }
+
+
+def _contacts(cfg: TrustConfig, partner: str) -> list[str]:
+    return [c.email for c in cfg.partners[partner].contacts]
+
+
+def _queue(session: Session, email: NewEmail) -> OutboxMessage:
+    return enqueue(
+        session,
+        idem_key=email.idem_key,
+        kind=email.kind,
+        to=email.to,
+        cc=email.cc,
+        subject=email.subject,
+        text=email.text,
+        html=email.html,
+        attachments=email.attachments,
+        date_header=email.date_header,
+        contribution_request_id=email.contribution_request_id,
+    )
+
+
+def deadline_ics(cfg: TrustConfig, view: RequestView, now: datetime) -> Attachment:
+    """The deadline as a calendar entry (RFC 5545), stable for the request."""
+    ret = next(r for r in cfg.processes[view.process].returns if r.id == view.return_id)
+    data = single_event_ics(
+        f"deadline-{view.id}-{view.process}-{view.partner}-{view.return_id}@trustcycle",
+        f"Deadline: {ret.title}",
+        pendulum.instance(view.deadline_at).in_timezone(TIMEZONE),
+        pendulum.instance(now),
+        description=f"{cfg.trust.name}: {cfg.processes[view.process].title}",
+    )
+    return Attachment.from_bytes("deadline.ics", "text/calendar", data)
+
+
+def request_message(cfg: TrustConfig, view: RequestView, *, now: datetime) -> NewEmail:
+    """The request that opens a return: to the partner's contacts, the deadline attached."""
+    mail = render_email("request", common_context(cfg, view))
+    return NewEmail(
+        idem_key=f"request:{view.id}",
+        kind="request",
+        to=_contacts(cfg, view.partner),
+        subject=mail.subject,
+        text=mail.text,
+        html=mail.html,
+        date_header=now,
+        attachments=(deadline_ics(cfg, view, now),),
+        contribution_request_id=view.id,
+    )
+
+
+def request_email(
+    session: Session, cfg: TrustConfig, view: RequestView, *, now: datetime
+) -> OutboxMessage:
+    """Queue one request email."""
+    return _queue(session, request_message(cfg, view, now=now))
+
+
+def reminder_context(cfg: TrustConfig, view: RequestView, rung: RungDay) -> dict[str, Any]:
+    return common_context(cfg, view) | {
+        "rung": {
+            "name": rung.name,
+            "working_days": abs(rung.working_days),
+            "overdue": rung.working_days > 0,
+            "today": rung.working_days == 0,
+        },
+    }
+
+
+def rung_key(request_id: int, rung: str) -> str:
+    """The idempotency key of a rung's email: one per (request, rung), ever."""
+    return f"reminder:{request_id}:{rung}"
+
+
+def reminder_message(
+    cfg: TrustConfig, view: RequestView, rung: RungDay, *, now: datetime
+) -> NewEmail:
+    """A reminder or overdue notice to the partner's contacts."""
+    mail = render_email("reminder", reminder_context(cfg, view, rung))
+    return NewEmail(
+        idem_key=rung_key(view.id, rung.name),
+        kind=f"reminder:{rung.name}",
+        to=_contacts(cfg, view.partner),
+        subject=mail.subject,
+        text=mail.text,
+        html=mail.html,
+        date_header=now,
+        contribution_request_id=view.id,
+    )
+
+
+def escalation_message(
+    cfg: TrustConfig, view: RequestView, rung: RungDay, *, now: datetime
+) -> NewEmail:
+    """Escalation to the partner's senior contact, copied to the Trust manager."""
+    partner = cfg.partners[view.partner]
+    context = reminder_context(cfg, view, rung) | {
+        "senior": _person(partner.senior_contact),
+        "manager": _person(cfg.trust.manager),
+    }
+    mail = render_email("escalation", context)
+    return NewEmail(
+        idem_key=rung_key(view.id, rung.name),
+        kind=f"escalation:{rung.name}",
+        to=[partner.senior_contact.email],
+        cc=[cfg.trust.manager.email],
+        subject=mail.subject,
+        text=mail.text,
+        html=mail.html,
+        date_header=now,
+        contribution_request_id=view.id,
+    )
+
+
+def rung_message(cfg: TrustConfig, view: RequestView, rung: RungDay, *, now: datetime) -> NewEmail:
+    """The email of a rung: an escalation for an escalating rung, else a reminder."""
+    build = escalation_message if rung.escalate else reminder_message
+    return build(cfg, view, rung, now=now)
+
+
+def reminder_email(
+    session: Session, cfg: TrustConfig, view: RequestView, rung: RungDay, *, now: datetime
+) -> OutboxMessage:
+    """Queue one reminder."""
+    return _queue(session, reminder_message(cfg, view, rung, now=now))
+
+
+def escalation_email(
+    session: Session, cfg: TrustConfig, view: RequestView, rung: RungDay, *, now: datetime
+) -> OutboxMessage:
+    """Queue one escalation."""
+    return _queue(session, escalation_message(cfg, view, rung, now=now))
+
+
+def missing_returns_report(
+    session: Session,
+    cfg: TrustConfig,
+    process: str,
+    process_row_id: int,
+    missing: Sequence[tuple[RequestView, str | None]],
+    *,
+    received: int,
+    waived: int,
+    now: datetime,
+) -> OutboxMessage:
+    """The officer's list of returns missing at the cut-off (once per process and year)."""
+    proc = cfg.processes[process]
+    rows = [
+        {
+            "partner": cfg.partners[v.partner].name if v.partner in cfg.partners else v.partner,
+            "ret": next((r.title for r in proc.returns if r.id == v.return_id), v.return_id),
+            "last_reminder": last or "none",
+        }
+        for v, last in missing
+    ]
+    cutoff = _when(missing[0][0].cutoff_at) if missing else "-"
+    context = {
+        "officer": _person(cfg.trust.officer),
+        "process": {"title": proc.title},
+        "cutoff": cutoff,
+        "missing": rows,
+        "received": received,
+        "waived": waived,
+    }
+    mail = render_email("missing_report", context)
+    return _queue(
+        session,
+        NewEmail(
+            idem_key=f"missing-report:{process_row_id}",
+            kind="missing_report",
+            to=[cfg.trust.officer.email],
+            subject=mail.subject,
+            text=mail.text,
+            html=mail.html,
+            date_header=now,
+        ),
+    )
+
+
+def receipt_email(
+    session: Session,
+    cfg: TrustConfig,
+    view: RequestView,
+    *,
+    version: int,
+    sha256: str,
+    now: datetime,
+) -> OutboxMessage:
+    """Thanks for a return: its version and fingerprint, to the partner's contacts."""
+    context = common_context(cfg, view) | {
+        "version": version,
+        "sha256": sha256,
+        "received_on": _when(now),
+    }
+    mail = render_email("receipt", context)
+    return _queue(
+        session,
+        NewEmail(
+            idem_key=f"receipt:{view.id}:v{version}",
+            kind="receipt",
+            to=_contacts(cfg, view.partner),
+            subject=mail.subject,
+            text=mail.text,
+            html=mail.html,
+            date_header=now,
+            contribution_request_id=view.id,
+        ),
+    )

@@ -1,0 +1,137 @@
+"""The closing summary of a cycle year, per process: what was asked, got, chased and sent."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import asdict, dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from trustcycle.config.loader import TrustConfig
+from trustcycle.db.models import (
+    ContributionRequest,
+    CycleYear,
+    Draft,
+    Notification,
+    OutboxMessage,
+    Process,
+    Reminder,
+    ReturnVersion,
+    Trust,
+)
+
+
+@dataclass
+class ProcessSummary:
+    requests: int = 0
+    on_time: int = 0
+    late: int = 0
+    missing: int = 0
+    reminders: int = 0
+    escalations: int = 0
+    drafts: int = 0
+    notifications: int = 0
+
+
+def _processes(session: Session, cfg: TrustConfig, year: int) -> dict[int, str]:
+    rows = session.execute(
+        select(Process.id, Process.config_id)
+        .join(CycleYear, Process.cycle_year_id == CycleYear.id)
+        .join(Trust, CycleYear.trust_id == Trust.id)
+        .where(Trust.config_id == cfg.trust.id, CycleYear.year == year)
+    )
+    return {pid: config_id for pid, config_id in rows}
+
+
+def year_summary(session: Session, cfg: TrustConfig, year: int) -> dict[str, ProcessSummary]:
+    """Counts per process config id (every process with returns appears, even with zeros)."""
+    processes = _processes(session, cfg, year)
+    out = {
+        pid: ProcessSummary()
+        for pid, proc in cfg.processes.items()
+        if proc.returns and pid in processes.values()
+    }
+    first_received = (
+        select(
+            ReturnVersion.contribution_request_id.label("rid"),
+            func.min(ReturnVersion.received_at).label("first_at"),
+        )
+        .group_by(ReturnVersion.contribution_request_id)
+        .subquery()
+    )
+    rows = session.execute(
+        select(
+            ContributionRequest.process_id,
+            ContributionRequest.status,
+            ContributionRequest.deadline_at,
+            first_received.c.first_at,
+        )
+        .outerjoin(first_received, first_received.c.rid == ContributionRequest.id)
+        .where(ContributionRequest.process_id.in_(processes))
+    )
+    for process_row, status, deadline_at, first_at in rows:
+        summary = out.setdefault(processes[process_row], ProcessSummary())
+        summary.requests += 1
+        if first_at is not None:
+            if first_at <= deadline_at:
+                summary.on_time += 1
+            else:
+                summary.late += 1
+        elif status != "waived":
+            summary.missing += 1
+    escalating = {
+        (pid, rung.name)
+        for pid, proc in cfg.processes.items()
+        for rung in proc.ladder
+        if rung.escalate
+    }
+    rungs = session.execute(
+        select(ContributionRequest.process_id, Reminder.rung, func.count())
+        .join(Reminder, Reminder.contribution_request_id == ContributionRequest.id)
+        .where(ContributionRequest.process_id.in_(processes))
+        .group_by(ContributionRequest.process_id, Reminder.rung)
+    )
+    for process_row, rung, count in rungs:
+        summary = out.setdefault(processes[process_row], ProcessSummary())
+        if (processes[process_row], rung) in escalating:
+            summary.escalations += count
+        else:
+            summary.reminders += count
+    drafts = Counter(
+        dict(
+            session.execute(
+                select(Draft.process_id, func.count(func.distinct(Draft.version)))
+                .where(Draft.process_id.in_(processes))
+                .group_by(Draft.process_id)
+            ).all()
+        )
+    )
+    notes = Counter(
+        dict(
+            session.execute(
+                select(Notification.process_id, func.count())
+                .where(Notification.process_id.in_(processes))
+                .group_by(Notification.process_id)
+            ).all()
+        )
+    )
+    for process_row, config_id in processes.items():
+        if config_id in out:
+            out[config_id].drafts = drafts.get(process_row, 0)
+            out[config_id].notifications = notes.get(process_row, 0)
+    return out
+
+
+def emails_sent(session: Session) -> int:
+    return (
+        session.scalar(
+            select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status == "sent")
+        )
+        or 0
+    )
+
+
+def summary_json(summaries: dict[str, ProcessSummary], emails: int) -> dict[str, object]:
+    """The shape `trustcycle simulate` writes to summary.json."""
+    return {"processes": {k: asdict(v) for k, v in summaries.items()}, "emails": emails}
