@@ -1,0 +1,24 @@
+"""Tasks of the cycle driver."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pendulum
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+
+from trustcycle.config import TrustConfig
+from trustcycle.db import Database
+from trustcycle.progress import papers_due, progress
+from trustcycle.timeline import resolve_year
+
+
+@task(name="processes-due", retries=2, retry_delay_seconds=[2, 10], cache_policy=NO_CACHE)
+def processes_due(db: Database, cfg: TrustConfig, today: date) -> list[str]:
+    """The processes whose draft-and-papers step is due on `today`."""
+    year = cfg.trust.cycle_year
+    with db.session_factory() as session:
+        done = progress(session, cfg, year)
+    day = pendulum.date(today.year, today.month, today.day)
+    return papers_due(cfg, resolve_year(cfg, year), done, day)

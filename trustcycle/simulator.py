@@ -1,0 +1,153 @@
+"""Drive a simulated cycle year: visit each planned day, let scripted partners answer,
+run the cycle driver flow in Prefect, then write the drafts and the summary.
+
+An entrypoint shell (it imports the flows), kept out of the domain modules.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+import pendulum
+from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+from sqlalchemy import func, select
+
+from flows.cycle import run_cycle
+from trustcycle.clock import FixedClock, use_clock
+from trustcycle.config import load_config
+from trustcycle.config.loader import TrustConfig
+from trustcycle.db import Database
+from trustcycle.db.models import CycleYear, Draft, Process, Trust
+from trustcycle.mail.sink import MailSink
+from trustcycle.report import emails_sent, summary_json, year_summary
+from trustcycle.returns import record_return, resolve_owed
+from trustcycle.simulation import ScriptedReturn, days_to_visit, scripted_payload, scripted_returns
+from trustcycle.timeline import timeline
+
+ANSWER_HOUR = 8  # scripted partners answer before the 09:00 chase
+
+
+@dataclass
+class SimulationResult:
+    summary: dict[str, object]
+    report: str
+
+
+def _answer(db: Database, cfg: TrustConfig, answer: ScriptedReturn, store: Path) -> None:
+    assert answer.day is not None
+    with use_clock(FixedClock.on(answer.day, ANSWER_HOUR, 30)) as clk:
+        owed = resolve_owed(cfg, answer.process, answer.partner, answer.return_id)
+        with db.session_factory.begin() as session:
+            record_return(
+                session,
+                cfg,
+                owed,
+                now=clk.now(),
+                actor=f"{answer.partner} (scripted)",
+                channel="simulated",
+                payload=scripted_payload(cfg, answer.process, answer.partner),
+                store=store,
+            )
+
+
+def _write_drafts(db: Database, cfg: TrustConfig, year: int, out: Path) -> int:
+    out.mkdir(parents=True, exist_ok=True)
+    with db.session_factory() as session:
+        latest = (
+            select(Draft.process_id, func.max(Draft.version).label("v"))
+            .group_by(Draft.process_id)
+            .subquery()
+        )
+        rows = session.execute(
+            select(Process.config_id, Draft.version, Draft.format, Draft.content)
+            .join(latest, (latest.c.process_id == Draft.process_id) & (latest.c.v == Draft.version))
+            .join(Process, Process.id == Draft.process_id)
+            .join(CycleYear, Process.cycle_year_id == CycleYear.id)
+            .join(Trust, CycleYear.trust_id == Trust.id)
+            .where(Trust.config_id == cfg.trust.id, CycleYear.year == year)
+        ).all()
+    for config_id, version, fmt, content in rows:
+        (out / f"{config_id}-{year}-v{version}.{fmt}").write_bytes(content)
+    return len(rows)
+
+
+def _report(cfg: TrustConfig, year: int, summary: dict[str, object]) -> str:
+    lines = [f"{cfg.trust.name}: cycle year {year}-{(year + 1) % 100:02d}", ""]
+    head = (
+        "process",
+        "requests",
+        "on_time",
+        "late",
+        "missing",
+        "reminders",
+        "escalations",
+        "drafts",
+        "notifications",
+    )
+    lines.append(f"{head[0]:<26}" + "".join(f"{h:>14}" for h in head[1:]))
+    processes = summary["processes"]
+    assert isinstance(processes, dict)
+    for pid, counts in processes.items():
+        lines.append(f"{pid:<26}" + "".join(f"{counts[h]:>14}" for h in head[1:]))
+    lines += ["", f"emails sent: {summary['emails']}", "", "Timeline:"]
+    for step in timeline(cfg, year):
+        lines.append(
+            f"  {step.at.format('YYYY-MM-DD ddd HH:mm')}  {step.process:<32} "
+            f"{step.name:<22} {step.body or '-'}"
+        )
+    return "\n".join(lines)
+
+
+def run_simulation(
+    config_dir: Path, out: Path, year: int, *, progress: bool = True
+) -> SimulationResult:
+    """Simulate the cycle year `year` of the configuration in `config_dir` into `out`."""
+    cfg = load_config(config_dir)
+    db_url = f"sqlite:///{out / 'trustcycle.db'}"
+    db = Database.from_url(db_url)
+    answers: dict[pendulum.Date, list[ScriptedReturn]] = defaultdict(list)
+    for answer in scripted_returns(cfg, year):
+        if answer.day is not None:
+            answers[answer.day].append(answer)
+    days = days_to_visit(cfg, year)
+    with (
+        MailSink(out / "mail") as sink,
+        temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}),
+    ):
+        os.environ.update(
+            {
+                "TRUSTCYCLE_SMTP_HOST": sink.host,
+                "TRUSTCYCLE_SMTP_PORT": str(sink.port),
+                "TRUSTCYCLE_MAIL_FROM": cfg.trust.officer.email,
+            }
+        )
+        bar = None
+        if progress:
+            from tqdm import tqdm
+
+            bar = tqdm(total=len(days), unit="day", dynamic_ncols=True)
+        for day in days:
+            if bar is not None:
+                bar.set_description(day.format("YYYY-MM-DD ddd"))
+            for answer in answers.get(day, []):
+                _answer(db, cfg, answer, out / "returns")
+            run_cycle(
+                as_of=day,
+                config_dir=str(config_dir),
+                cycle_year=year,
+                database_url=db_url,
+                approval="auto",
+                inbox_dir=str(out / "inbox"),
+            )
+            if bar is not None:
+                bar.update(1)
+        if bar is not None:
+            bar.close()
+    _write_drafts(db, cfg, year, out / "drafts")
+    with db.session_factory() as session:
+        summary = summary_json(year_summary(session, cfg, year), emails_sent(session))
+    db.dispose()
+    return SimulationResult(summary, _report(cfg, year, summary))
