@@ -1,0 +1,209 @@
+"""Benchmark (issue 3): one chase tick over 20,000 open requests against bare SMTP loops.
+
+Builds a trust of 5,000 partners x 4 processes (20,000 open requests, inserted directly in
+a SQLite file), all due the same rung on the tick's day, and a loopback aiosmtpd that
+discards what it receives. Then, in the same run:
+- the tick: `chase-returns` through Prefect (select, render, queue, deliver over yagmail);
+- a bare loop sending the tick's messages, pre-rendered, through one yagmail connection;
+- the same through plain smtplib.
+Prints the selection time, the tick's time, the loops' times and msgs/s, the tick's
+Prefect task runs (constant whatever the number of messages), and last `ratio <tick/yagmail>`.
+
+Run: .venv/bin/python bench/chase.py [--partners 5000] [--processes 4]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import smtplib
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import yagmail
+import yaml
+from sqlalchemy import insert, select
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from trustcycle.clock import FixedClock, use_clock  # noqa: E402
+from trustcycle.config import load_config  # noqa: E402
+from trustcycle.db import Database  # noqa: E402
+from trustcycle.db.apply import apply_config  # noqa: E402
+from trustcycle.db.models import (  # noqa: E402
+    ContributionRequest,
+    OutboxMessage,
+    new_token,
+)
+from trustcycle.mail.message import OutgoingMessage  # noqa: E402
+from trustcycle.mail.senders import wire_bytes  # noqa: E402
+from trustcycle.mail.sink import MailSink  # noqa: E402
+from trustcycle.requests import partner_ids, process_ids  # noqa: E402
+from trustcycle.timeline import resolve_year  # noqa: E402
+
+MAIL_FROM = "trust.support@bench.example.gov.uk"
+TICK_DAY = date(2026, 5, 8)  # 3 working days before every deadline (Wednesday 13 May)
+
+
+class Discard:
+    """aiosmtpd handler that accepts and forgets every message."""
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        return "250 OK"
+
+
+def write_config(directory: Path, partners: int, processes: int) -> Path:
+    """A trust with `partners` partners, each asked one return by each of `processes`."""
+    directory.mkdir(parents=True)
+    person = {"name": "Bench Person", "email": "officer@bench.example.gov.uk"}
+    ladder = [{"name": "before_3", "working_days": -3},
+              {"name": "on_the_day", "working_days": 0},
+              {"name": "escalate_2", "working_days": 2, "escalate": True}]
+    files = {
+        "trust.yaml": {"trust": {"id": "bench", "name": "Bench Children's Trust",
+                                 "local_authority": "Bench Council", "cycle_year": 2026,
+                                 "manager": person, "officer": person}},
+        "partners.yaml": {"partners": {
+            f"p{i:05d}": {"name": f"Partner {i}", "category": "other", "legal_basis": "invited",
+                          "contacts": [{"name": f"Contact {i}", "email": f"c{i}@p{i}.example.org"}],
+                          "senior_contact": {"name": f"Chief {i}",
+                                             "email": f"s{i}@p{i}.example.org"}}
+            for i in range(partners)}},
+        "bodies.yaml": {"bodies": {"board": {"name": "Board", "kind": "board",
+                                             "meetings": {"dates": [date(2026, 6, 9)]}}}},
+        "priorities.yaml": {"priorities": {}},
+        "calendar.yaml": {"processes": {
+            f"process_{k}": {
+                "kind": "membership_review", "title": f"Process {k}", "legal_basis": "CA 2004 s10",
+                "enabled": True,
+                "returns": [{"id": "main", "title": f"Return {k}", "asked_of": {"all": True}}],
+                "request": {"date": date(2026, 4, 27)}, "deadline": {"date": date(2026, 5, 13)},
+                "cutoff": {"working_days_after": 5, "of": "deadline"}, "ladder": ladder,
+                "receiving": {"body": "board", "meeting": {"body": "board",
+                                                           "date": date(2026, 6, 9)}},
+            } for k in range(processes)}},
+    }
+    for name, data in files.items():
+        (directory / name).write_text(yaml.safe_dump(data), encoding="utf-8")
+    return directory
+
+
+def build_requests(db: Database, config: Path) -> int:
+    """Apply the config and insert one open request per (partner, process), opened earlier."""
+    cfg = load_config(config)
+    opened = FixedClock.on(date(2026, 4, 27)).now()
+    with use_clock(FixedClock(opened)), db.sessions.begin() as session:
+        apply_config(session, cfg, actor="bench")
+    dates = resolve_year(cfg)
+    with db.sessions.begin() as session:
+        processes, partners = process_ids(session, cfg), partner_ids(session, cfg)
+        rows = [{"process_id": processes[pid], "partner_id": partner, "return_id": "main",
+                 "deadline_at": dates[pid].deadline, "cutoff_at": dates[pid].cutoff,
+                 "opened_at": opened, "status": "open", "token": new_token()}
+                for pid in processes for partner in partners.values()]
+        for start in range(0, len(rows), 2000):
+            session.execute(insert(ContributionRequest), rows[start:start + 2000])
+    return len(rows)
+
+
+def wire_messages(db: Database) -> list[tuple[list[str], bytes]]:
+    """The tick's messages as the server received them, pre-rendered for the bare loops."""
+    out = []
+    with db.sessions() as session:
+        for row in session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)):
+            msg = OutgoingMessage(row.id, row.message_id, row.kind, row.to_addrs, row.subject,
+                                  row.body_text, row.body_html, row.date_header or row.created_at,
+                                  row.cc_addrs, row.attachments)
+            out.append((msg.recipients, wire_bytes(msg, MAIL_FROM)))
+    return out
+
+
+def bare_yagmail(port: int, messages: list[tuple[list[str], bytes]]) -> float:
+    """Send every pre-rendered message through one yagmail connection."""
+    started = time.perf_counter()
+    yag = yagmail.SMTP(user=MAIL_FROM, host="127.0.0.1", port=port, smtp_starttls=False,
+                       smtp_ssl=False, smtp_skip_login=True, soft_email_validation=False)
+    yag.login()
+    for rcpts, data in messages:
+        yag.smtp.sendmail(MAIL_FROM, rcpts, data)
+    yag.close()
+    return time.perf_counter() - started
+
+
+def bare_smtplib(port: int, messages: list[tuple[list[str], bytes]]) -> float:
+    """Send every pre-rendered message through one plain smtplib connection."""
+    started = time.perf_counter()
+    with smtplib.SMTP("127.0.0.1", port) as smtp:
+        for rcpts, data in messages:
+            smtp.sendmail(MAIL_FROM, rcpts, data)
+    return time.perf_counter() - started
+
+
+async def _count_task_runs(flow_run_id: Any) -> int:
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+
+    async with get_client() as client:
+        runs = await client.read_task_runs(
+            flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id])))
+        return len(runs)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--partners", type=int, default=5000)
+    parser.add_argument("--processes", type=int, default=4)
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="trustcycle-bench-"))
+    config = write_config(work / "config", args.partners, args.processes)
+    url = f"sqlite:///{work / 'bench.db'}"
+    db = Database.from_url(url)
+    count = build_requests(db, config)
+    server = MailSink(work / "mail", handler=Discard())
+    server.start()
+    try:
+        run(server.port, work, config, url, db, count, args)
+    finally:
+        server.stop()
+
+
+def run(port: int, work: Path, config: Path, url: str, db: Database, count: int,
+        args: argparse.Namespace) -> None:
+    """The tick through Prefect, then the bare loops, then the figures."""
+    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+    from prefect.testing.utilities import prefect_test_harness
+
+    from flows.chase_returns import chase_returns
+
+    os.environ.update({"TRUSTCYCLE_SMTP_HOST": "127.0.0.1", "TRUSTCYCLE_SMTP_PORT": str(port),
+                       "TRUSTCYCLE_MAIL_FROM": MAIL_FROM, "TRUSTCYCLE_SMTP_STARTTLS": "false"})
+    print(f"open requests: {count} ({args.partners} partners x {args.processes} processes)")
+    with temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}), prefect_test_harness():
+        started = time.perf_counter()
+        state = chase_returns(as_of=TICK_DAY, config_dir=str(config),
+                              inbox_dir=str(work / "inbox"), database_url=url,
+                              return_state=True)
+        tick = time.perf_counter() - started
+        summary = state.result()
+        task_runs = asyncio.run(_count_task_runs(state.state_details.flow_run_id))
+    messages = wire_messages(db)
+    yag = bare_yagmail(port, messages)
+    plain = bare_smtplib(port, messages)
+    n = summary.delivered
+    print(f"selection: {summary.selection_seconds:.3f} s for {count} open requests")
+    print(f"tick: {tick:.2f} s, {summary.rungs_queued} rungs queued, {n} delivered, "
+          f"{n / tick:.0f} msgs/s")
+    print(f"prefect task runs in the tick: {task_runs} (constant: no task run per message)")
+    print(f"bare yagmail loop: {yag:.2f} s, {len(messages) / yag:.0f} msgs/s")
+    print(f"bare smtplib loop: {plain:.2f} s, {len(messages) / plain:.0f} msgs/s")
+    print(f"ratio {tick / yag:.2f}")
+
+
+if __name__ == "__main__":
+    main()

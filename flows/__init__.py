@@ -1,0 +1,1 @@
+"""Prefect flows: each reads as the statutory step it implements, and only sequences tasks."""

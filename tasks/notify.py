@@ -1,0 +1,37 @@
+"""Prefect tasks after the draft: record the officer's decision, and queue the papers to
+the receiving body (or the late alert to the officer). Both are idempotent in the
+database, so a resumed or repeated run never doubles an audit row or an email.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import datetime
+
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+
+from tasks.drafts import database, trust_config
+from trustcycle.clock import FixedClock, use_clock
+from trustcycle.papers import record_decision
+from trustcycle.papers_mail import send_papers
+
+
+@task(name="record-signoff", retries=2, retry_delay_seconds=[2, 10], cache_policy=NO_CACHE)
+def record_signoff(config_dir: str, database_url: str | None, process: str, year: int,
+                   version: int, decision: str, officer: str, comment: str, key: str,
+                   now: datetime) -> bool:
+    """Audit who approved (or asked for changes to) which version, and when."""
+    cfg = trust_config(config_dir)
+    with use_clock(FixedClock(now)), database(database_url).sessions.begin() as session:
+        return record_decision(session, cfg, process, year, version=version, decision=decision,
+                               officer=officer, comment=comment, at=now, key=key)
+
+
+@task(name="queue-papers", retries=2, retry_delay_seconds=[2, 10], cache_policy=NO_CACHE)
+def queue_papers(config_dir: str, database_url: str | None, process: str, year: int,
+                 version: int, now: datetime) -> dict[str, object]:
+    """Queue the approved papers to the body's members and clerk, or alert the officer."""
+    cfg = trust_config(config_dir)
+    with use_clock(FixedClock(now)), database(database_url).sessions.begin() as session:
+        return asdict(send_papers(session, cfg, process, year, version=version, now=now))

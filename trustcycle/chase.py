@@ -1,0 +1,158 @@
+"""The reminder ladder and who owes what: pure rules over plain data (no DB, no Prefect).
+
+The ladder (DOMAIN.md, "Deadline rules"): request, reminder before the deadline, reminder
+on the day, overdue notice, then escalation to the partner's senior contact and the Trust
+manager. Rung days are working days counted from the deadline, so they are computed once
+per (process, deadline day), never per request.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+
+import pendulum
+
+from trustcycle.config import schema
+from trustcycle.config.loader import TrustConfig
+from trustcycle.workdays import add_working_days, is_working_day
+
+# The fixed position of "no rung sent yet" below every rung index.
+NONE_SENT = -1
+
+
+class Action(StrEnum):
+    """What the chase does with an open request today."""
+
+    wait = "wait"
+    remind = "remind"
+    escalate = "escalate"
+    mark_missing = "mark_missing"
+
+
+@dataclass(frozen=True)
+class RungDay:
+    """One rung of a ladder placed on its working day."""
+
+    index: int
+    name: str
+    day: date
+    working_days: int
+    escalate: bool
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The chase's verdict for one request on one day."""
+
+    action: Action
+    rung: RungDay | None = None
+
+
+def _plain(day: date) -> date:
+    return date(day.year, day.month, day.day)
+
+
+def rung_days(ladder: Sequence[schema.Rung], deadline_day: date) -> tuple[RungDay, ...]:
+    """The ladder's rungs on their days: `working_days` relative to the deadline day."""
+    deadline = pendulum.date(deadline_day.year, deadline_day.month, deadline_day.day)
+    return tuple(
+        RungDay(i, r.name, _plain(add_working_days(deadline, r.working_days)), r.working_days,
+                r.escalate)
+        for i, r in enumerate(ladder)
+    )
+
+
+def last_sent_index(rungs: Sequence[RungDay], sent: Iterable[str]) -> int:
+    """The index of the latest rung already sent (NONE_SENT when none)."""
+    names = set(sent)
+    return max((r.index for r in rungs if r.name in names), default=NONE_SENT)
+
+
+def due_rung(rungs: Sequence[RungDay], last_sent: int, today: date) -> RungDay | None:
+    """The latest rung whose day has come and that is later than any rung already sent.
+
+    Catch-up after downtime sends only this one rung, never the missed ones in a burst.
+    """
+    due = None
+    for rung in rungs:
+        if rung.day <= today and rung.index > last_sent:
+            due = rung
+    return due
+
+
+def decide(
+    rungs: Sequence[RungDay],
+    last_sent: int,
+    today: date,
+    *,
+    status: str,
+    opened_day: date,
+    cutoff_day: date,
+) -> Decision:
+    """What to do today for one request: wait, send a rung, or mark it missing."""
+    if status != "open":
+        return Decision(Action.wait)  # nobody is chased for a return received or waived
+    if today >= cutoff_day:
+        return Decision(Action.mark_missing)
+    # Mail is sent on working days only; and the request email is that day's one message.
+    if today <= opened_day or not is_working_day(pendulum.date(today.year, today.month, today.day)):
+        return Decision(Action.wait)
+    rung = due_rung(rungs, last_sent, today)
+    if rung is None:
+        return Decision(Action.wait)
+    return Decision(Action.escalate if rung.escalate else Action.remind, rung)
+
+
+def next_rung(rungs: Sequence[RungDay], last_sent: int, today: date) -> RungDay | None:
+    """The next rung still to come after today (for the officer's table)."""
+    return next((r for r in rungs if r.index > last_sent and r.day > today), None)
+
+
+# --- who owes a return ------------------------------------------------------------------
+
+
+def partners_asked(cfg: TrustConfig, spec: schema.ReturnSpec) -> list[str]:
+    """The partners a return is asked of, in configuration order."""
+    asked = spec.asked_of
+    leads = {p.lead_partner for p in cfg.priorities.values()} if asked.leads else set()
+    chosen = set(asked.partners)
+    cats = set(asked.categories)
+    return [
+        pid
+        for pid, partner in cfg.partners.items()
+        if asked.all or pid in leads or pid in chosen or partner.category in cats
+    ]
+
+
+@dataclass(frozen=True)
+class Owed:
+    """One return owed by one partner to one process."""
+
+    process: str
+    partner: str
+    return_id: str
+
+
+def returns_owed(cfg: TrustConfig, process_ids: Iterable[str]) -> list[Owed]:
+    """Every (partner, return) asked by the given processes."""
+    return [
+        Owed(pid, partner, spec.id)
+        for pid in process_ids
+        for spec in cfg.processes[pid].returns
+        for partner in partners_asked(cfg, spec)
+    ]
+
+
+def requests_due_to_open(
+    opens: Mapping[str, tuple[date, date]], today: date
+) -> list[str]:
+    """Processes whose request day has come and whose cut-off has not: {pid: (request, cutoff)}.
+
+    Only on a working day: requests are mail, and mail goes on working days.
+    """
+    if not is_working_day(pendulum.date(today.year, today.month, today.day)):
+        return []
+    return [pid for pid, (request, cutoff) in opens.items() if request <= today < cutoff]

@@ -1,0 +1,155 @@
+"""Build one draft's `Report` from plain data: the configuration, the returns, attendance.
+
+The frame (purpose, recommendations, background, implications, contact officer) is common;
+the body comes from the module for the process's kind. Nothing here reads the clock: the
+report's date is the receiving meeting's (or the publication date), so the same returns
+always give the same report.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pendulum
+
+from trustcycle.config.loader import TrustConfig
+from trustcycle.config.schema import ProcessKind
+from trustcycle.drafts import cypp, membership, needs, strategy
+from trustcycle.drafts.document import Contact, Report, Section, Table, table
+from trustcycle.drafts.inputs import DraftInputs, ReturnRecord, complete, returns_sha256
+from trustcycle.timeline import ProcessDates, resolve_process
+
+PURPOSE = {
+    ProcessKind.membership_review: (
+        "To review the membership of {body} against the statutory duties of the Trust, "
+        "report attendance over the last 12 months, and propose changes."),
+    ProcessKind.cypp_annual_review: (
+        "To report progress on each priority of the Children and Young People's Plan, as "
+        "rated by its lead partner, for the annual review of the Plan."),
+    ProcessKind.joint_needs_analysis: (
+        "To present the joint needs analysis, including the child poverty needs "
+        "assessment, as the evidence base for the next Children and Young People's Plan "
+        "and the child poverty strategy."),
+    ProcessKind.child_poverty_strategy: (
+        "To set out the measures the Trust's partners propose to reduce child poverty, "
+        "linked to the needs found by the child poverty needs assessment."),
+}
+RECOMMENDATION = {
+    ProcessKind.membership_review: "That {body} notes the review and agrees the changes "
+                                   "to membership proposed in the returns.",
+    ProcessKind.cypp_annual_review: "That {body} notes progress against the priorities of "
+                                    "the Children and Young People's Plan.",
+    ProcessKind.joint_needs_analysis: "That {body} agrees the joint needs analysis and the "
+                                      "child poverty needs assessment.",
+    ProcessKind.child_poverty_strategy: "That the child poverty strategy is approved for "
+                                        "publication.",
+}
+FINANCIAL = ("There are no direct financial implications arising from this report. Any "
+             "resources needed to act on it will be met from partners' existing budgets "
+             "or reported separately.")
+EQUALITY = ("The returns cover all children and young people in the area; where partners "
+            "report by ward or group, differences in outcomes are shown so that action can "
+            "be targeted. An equality impact assessment will accompany any change proposed.")
+STATUS = {"received": "Received", "waived": "Waived", "open": "Missing",
+          "missing": "Missing"}
+
+
+def long_date(day: date) -> str:
+    """A date as councils print it: 5 July 2010."""
+    return f"{day.day} {pendulum.date(day.year, day.month, day.day).format('MMMM YYYY')}"
+
+
+def report_day(dates: ProcessDates) -> date:
+    """The day the paper is for: the receiving meeting, else the publication date."""
+    at = dates.meeting or dates.publish
+    assert at is not None
+    return date(at.year, at.month, at.day)
+
+
+def returns_table(cfg: TrustConfig, records: list[ReturnRecord]) -> Table:
+    """The returns a draft used and those missing, one row each."""
+    titles = {(pid, r.id): r.title for pid, p in cfg.processes.items() for r in p.returns}
+    rows = [[cfg.partners[r.partner].name if r.partner in cfg.partners else r.partner,
+             titles.get((r.process, r.return_id), r.return_id),
+             STATUS.get(r.status, r.status.capitalize()) if not r.received else "Received",
+             r.version or "", r.received_on or "", (r.sha256 or "")[:12]]
+            for r in records]
+    return table(["Partner", "Return", "Status", "Version", "Received", "sha256"], rows)
+
+
+def needs_process(cfg: TrustConfig, pid: str) -> str | None:
+    """The joint needs analysis a child poverty strategy answers (CPA 2010 s23)."""
+    kinds = {k: p for k, p in cfg.processes.items() if p.kind is ProcessKind.joint_needs_analysis}
+    for key, proc in kinds.items():
+        if pid in proc.triggers:
+            return key
+    return next(iter(kinds), None)
+
+
+def build_report(cfg: TrustConfig, pid: str, year: int, inputs: DraftInputs) -> Report:
+    """The whole draft for process `pid` in cycle year `year`."""
+    proc = cfg.processes[pid]
+    assert proc.receiving is not None, f"{pid} has no receiving body"
+    dates = resolve_process(cfg, pid, year)
+    day = report_day(dates)
+    body = cfg.bodies[proc.receiving.body]
+    records = complete(cfg, pid, [r for r in inputs.returns if r.process == pid])
+    kind = proc.kind
+    if kind is ProcessKind.membership_review:
+        sections, recs, summary = membership.sections(cfg, pid, day, records,
+                                                      list(inputs.attendance))
+    elif kind is ProcessKind.cypp_annual_review:
+        sections, recs, summary = cypp.sections(cfg, records)
+    elif kind is ProcessKind.joint_needs_analysis:
+        sections, recs, summary = needs.sections(cfg, records)
+    elif kind is ProcessKind.child_poverty_strategy:
+        related = needs_process(cfg, pid)
+        assessment = complete(cfg, related, inputs.of(related)) if related else []
+        sections, recs, summary = strategy.sections(cfg, records, assessment)
+    else:
+        raise ValueError(f"process {pid!r} of kind {kind.value} has no draft")
+    received = sum(1 for r in records if r.received)
+    missing = [r for r in records if not r.received and r.status != "waived"]
+    assert dates.request is not None and dates.deadline is not None
+    background = (
+        f"Legal basis: {proc.legal_basis}.",
+        f"Returns were requested from partners on {long_date(dates.request)} with a deadline "
+        f"of {long_date(dates.deadline)}. {received} of {len(records)} returns were received"
+        + (f"; {len(missing)} {'is' if len(missing) == 1 else 'are'} missing and shown as "
+           "missing in this report."
+           if missing else "."),
+    )
+    legal = (f"{proc.legal_basis}. Papers for a meeting are published at least "
+             f"{proc.receiving.clear_days} clear days before it (Local Government Act 1972 "
+             f"s100B).")
+    fmt = {"body": body.name}
+    if dates.meeting is not None:
+        report_to = f"{body.name}, {long_date(day)}"
+    else:
+        report_to = f"{body.name} (publication on {long_date(day)})"
+    officer, manager = cfg.trust.officer, cfg.trust.manager
+    return Report(
+        process=pid,
+        kind=kind.value,
+        title=proc.title,
+        trust=cfg.trust.name,
+        report_to=report_to,
+        report_from=f"{manager.name}" + (f", {manager.role}" if manager.role else ""),
+        date=long_date(day),
+        meeting=dates.meeting.isoformat() if dates.meeting else "",
+        status="Draft for sign-off",
+        purpose=PURPOSE[kind].format(**fmt),
+        recommendations=(RECOMMENDATION[kind].format(**fmt), *recs),
+        background=background,
+        sections=tuple(sections),
+        financial=FINANCIAL,
+        legal=legal,
+        equality=EQUALITY,
+        contact=Contact(officer.name, officer.role or "", officer.email),
+        returns=returns_table(cfg, records),
+        fingerprint=returns_sha256(records),
+        summary=summary,
+    )
+
+
+__all__ = ["Section", "build_report", "long_date", "report_day"]

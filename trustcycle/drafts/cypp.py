@@ -1,0 +1,103 @@
+"""CYPP annual review: each priority's red/amber/green rating from its lead partner, the
+indicator against its target, narrative and risks, and summary counts by rating.
+
+A priority whose lead has not returned, or whose return does not rate it, is shown as
+missing and counted as such: never dropped from the table.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from trustcycle.config import schema
+from trustcycle.config.loader import TrustConfig
+from trustcycle.drafts import payloads as pl
+from trustcycle.drafts.document import Section, paras, table
+from trustcycle.drafts.inputs import ReturnRecord
+
+MISSING = "missing"
+
+
+def against_target(value: float | None, indicator: schema.Indicator | None) -> str:
+    """'met', 'not met' or '' for an indicator value against its target."""
+    if value is None or indicator is None or indicator.target is None:
+        return ""
+    good = value >= indicator.target if indicator.higher_is_better else value <= indicator.target
+    return "met" if good else "not met"
+
+
+def rated(cfg: TrustConfig, records: list[ReturnRecord]) -> list[dict[str, str]]:
+    """One row per configured priority, in configuration order."""
+    by_partner: dict[str, ReturnRecord] = {}
+    for rec in records:
+        if rec.received:
+            by_partner[rec.partner] = rec
+    out = []
+    for key, pri in cfg.priorities.items():
+        lead = cfg.partners[pri.lead_partner].name
+        rec = by_partner.get(pri.lead_partner)
+        entry = pl.priority_entries(rec.payload).get(key) if rec else None
+        ind = pri.indicator
+        row = {"id": key, "title": pri.title, "lead": lead,
+               "indicator": ind.name if ind else "No indicator",
+               "target": pl.fmt_number(ind.target, ind.unit) if ind else "",
+               "rag": MISSING, "value": "", "status": "", "narrative": "", "risks": "",
+               "changes": ""}
+        if entry is None:
+            row["narrative"] = "Return missing" if rec is None else "Not reported in the return"
+        else:
+            value = pl.number(entry.get("value"))
+            row |= {
+                "rag": pl.rag(entry.get("rag")) or MISSING,
+                "value": pl.fmt_number(value, ind.unit if ind else None)
+                or pl.text(entry, "value"),
+                "status": against_target(value, ind),
+                "narrative": pl.text(entry, "narrative"),
+                "risks": pl.text(entry, "risks"),
+                "changes": pl.text(entry, "changes"),
+            }
+        out.append(row)
+    return out
+
+
+def counts(rows: list[dict[str, str]]) -> dict[str, int]:
+    """Priorities by rating, in the order red, amber, green, missing."""
+    seen = Counter(r["rag"] for r in rows)
+    return {k: seen.get(k, 0) for k in (*pl.RAGS, MISSING)}
+
+
+def sections(
+    cfg: TrustConfig, records: list[ReturnRecord]
+) -> tuple[tuple[Section, ...], tuple[str, ...], tuple[tuple[str, str], ...]]:
+    """The body sections, extra recommendations and summary counts of the review."""
+    rows = rated(cfg, records)
+    c = counts(rows)
+    summary = tuple((k.capitalize() if k != MISSING else "Missing or not rated", str(v))
+                    for k, v in c.items())
+    per_priority = []
+    for r in rows:
+        rating = r["rag"].upper() if r["rag"] != MISSING else "MISSING"
+        target = f" (target {r['target']})" if r["target"] else ""
+        per_priority.append(Section(r["title"], (
+            *paras(f"Lead partner: {r['lead']}. Rating: {rating}.",
+                   f"Indicator: {r['indicator']}{target}. Value: {r['value'] or 'not given'}"
+                   + (f", target {r['status']}." if r["status"] else "."),
+                   f"Progress: {r['narrative']}" if r["narrative"] else "",
+                   f"Risks: {r['risks']}" if r["risks"] else "",
+                   f"Proposed changes: {r['changes']}" if r["changes"] else ""),
+        )))
+    overview = Section("Summary of progress by priority", (
+        *paras(f"{len(rows)} priorities: {c['red']} red, {c['amber']} amber, {c['green']} "
+               f"green, {c[MISSING]} missing or not rated."),
+        table(["Priority", "Lead partner", "Rating", "Indicator", "Value", "Target", "Status"],
+              [[r["title"], r["lead"], r["rag"].upper(), r["indicator"], r["value"],
+                r["target"], r["status"]] for r in rows]),
+    ))
+    recs: tuple[str, ...] = ()
+    if c["red"]:
+        recs = ("That lead partners for priorities rated red present recovery actions to the "
+                "next meeting.",)
+    if c[MISSING]:
+        recs = (*recs, "That lead partners who have not reported progress do so before the "
+                       "Executive's next meeting.")
+    return (overview, *per_priority), recs, summary

@@ -1,0 +1,148 @@
+"""Sending signed-off papers to the receiving body through the outbox, or, when the papers
+deadline has passed, alerting the officer instead.
+
+LGA 1972 s100B: papers are open to inspection at least 5 clear days before the meeting
+(`ProcessDates.papers`). A paper that misses that can only be taken as a late item with
+the chair's agreement (s100B(4)), so trustcycle does not send it to members itself: it
+sends the draft to the officer with an alert, and the run ends saying so.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+import pendulum
+from markupsafe import Markup
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from trustcycle import TIMEZONE
+from trustcycle.calendar_ics import single_event_ics
+from trustcycle.config.loader import TrustConfig
+from trustcycle.db.models import Body, Meeting, Notification, Trust
+from trustcycle.drafts.context import long_date
+from trustcycle.drafts.membership import in_term
+from trustcycle.drafts.render import CONTENT_TYPES
+from trustcycle.mail.message import Attachment
+from trustcycle.mail.render import render_email
+from trustcycle.outbox import enqueue
+from trustcycle.papers import draft_content, process_row
+from trustcycle.timeline import ProcessDates, resolve_process
+
+
+@dataclass(frozen=True)
+class PapersResult:
+    """What notifying the body did."""
+
+    late: bool
+    deadline: str
+    recipients: list[str] = field(default_factory=list)
+    outbox_ids: list[int] = field(default_factory=list)
+
+
+def papers_deadline(dates: ProcessDates) -> pendulum.DateTime:
+    """The latest moment the papers may go: 5 clear days before the meeting, or publication."""
+    at = dates.papers or dates.publish
+    assert at is not None, f"{dates.process} has neither a meeting nor a publication date"
+    return at
+
+
+def recipients(cfg: TrustConfig, pid: str, year: int) -> list[tuple[str, str]]:
+    """(name, email) of the receiving body's members in term at the meeting, then its clerk."""
+    proc = cfg.processes[pid]
+    assert proc.receiving is not None
+    body = cfg.bodies[proc.receiving.body]
+    at = papers_deadline(resolve_process(cfg, pid, year))
+    day = date(at.year, at.month, at.day)
+    people = [(m.person.name, m.person.email) for m in body.members if in_term(m, day)]
+    if body.clerk is not None:
+        people.append((body.clerk.name, body.clerk.email))
+    seen: set[str] = set()
+    return [(n, e) for n, e in people if not (e in seen or seen.add(e))]
+
+
+def _event(cfg: TrustConfig, pid: str, dates: ProcessDates, now: datetime) -> Attachment:
+    proc = cfg.processes[pid]
+    assert proc.receiving is not None
+    body = cfg.bodies[proc.receiving.body]
+    start = dates.meeting or papers_deadline(dates)
+    summary = f"{body.name}: {proc.title}" if dates.meeting else f"Publication: {proc.title}"
+    data = single_event_ics(f"papers-{cfg.trust.id}-{pid}-{start.date().isoformat()}@trustcycle",
+                            summary, start, pendulum.instance(now),
+                            minutes=120 if dates.meeting else 30,
+                            description=f"{cfg.trust.name}: {proc.title}")
+    return Attachment.from_bytes("meeting.ics" if dates.meeting else "publication.ics",
+                                 "text/calendar", data)
+
+
+def _context(cfg: TrustConfig, pid: str, dates: ProcessDates, version: int,
+             fragment: str, late: bool) -> dict[str, object]:
+    proc = cfg.processes[pid]
+    assert proc.receiving is not None
+    officer = cfg.trust.officer
+    return {
+        "trust": {"name": cfg.trust.name},
+        "officer": {"name": officer.name, "role": officer.role, "email": officer.email},
+        "process": {"title": proc.title, "legal_basis": proc.legal_basis},
+        "body": {"name": cfg.bodies[proc.receiving.body].name},
+        "meeting": (pendulum.instance(dates.meeting).in_timezone(TIMEZONE)
+                    .format("dddd D MMMM YYYY [at] HH:mm") if dates.meeting else None),
+        "deadline": long_date(papers_deadline(dates).date()),
+        "clear_days": proc.receiving.clear_days,
+        "version": version,
+        "late": late,
+        # Our own autoescaped rendering of the stored draft: safe to embed as markup.
+        "draft_html": Markup(fragment),
+    }
+
+
+def _fragment(html: bytes) -> str:
+    text = html.decode()
+    return text.split("<body>", 1)[-1].rsplit("</body>", 1)[0]
+
+
+def send_papers(
+    session: Session, cfg: TrustConfig, pid: str, year: int, *, version: int, now: datetime
+) -> PapersResult:
+    """Queue the approved version to the body (or the late alert to the officer); idempotent."""
+    dates = resolve_process(cfg, pid, year)
+    deadline = papers_deadline(dates)
+    late = pendulum.instance(now) > deadline
+    docx = draft_content(session, cfg, pid, year, version, "docx")
+    fragment = _fragment(draft_content(session, cfg, pid, year, version, "html"))
+    mail = render_email("papers_late" if late else "papers",
+                        _context(cfg, pid, dates, version, fragment, late))
+    attachments = [Attachment.from_bytes(f"{pid}-{year}-v{version}.docx", CONTENT_TYPES["docx"],
+                                         docx), _event(cfg, pid, dates, now)]
+    stem = f"{cfg.trust.id}:{year}:{pid}:v{version}"
+    if late:
+        targets = [(cfg.trust.officer.name, cfg.trust.officer.email)]
+        cc = [cfg.trust.manager.email] if cfg.trust.manager.email != cfg.trust.officer.email \
+            else []
+    else:
+        targets = recipients(cfg, pid, year) or [(cfg.trust.officer.name,
+                                                  cfg.trust.officer.email)]
+        cc = []
+    proc_id = process_row(session, cfg, pid, year)
+    assert cfg.processes[pid].receiving is not None
+    body = session.scalars(select(Body).join(Trust).where(
+        Trust.config_id == cfg.trust.id,
+        Body.config_id == cfg.processes[pid].receiving.body)).one()  # type: ignore[union-attr]
+    meeting_id = None
+    if dates.meeting is not None:
+        meeting_id = session.scalar(select(Meeting.id).where(
+            Meeting.body_id == body.id, Meeting.starts_at == dates.meeting))
+    ids: list[int] = []
+    for _name, email in targets:
+        row = enqueue(session, idem_key=f"{'papers-late' if late else 'papers'}:{stem}:{email}",
+                      kind="papers_late" if late else "papers", to=[email], cc=cc,
+                      subject=mail.subject, text=mail.text, html=mail.html,
+                      attachments=attachments, date_header=now)
+        ids.append(row.id)
+        if not late and session.scalar(select(Notification.id).where(
+                Notification.outbox_message_id == row.id)) is None:
+            session.add(Notification(process_id=proc_id, body_id=body.id, meeting_id=meeting_id,
+                                     outbox_message_id=row.id))
+    session.flush()
+    return PapersResult(late, deadline.isoformat(), [e for _, e in targets], ids)

@@ -1,0 +1,422 @@
+"""Opening contribution requests: one per (partner, return) asked, with its request email.
+
+A DB service: every function takes the session of the caller's unit of work and the
+instant from `trustcycle.clock`; nothing here commits.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import DateTime, func, select, type_coerce, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from trustcycle import TIMEZONE
+from trustcycle.chase import (
+    Action,
+    Owed,
+    RungDay,
+    decide,
+    last_sent_index,
+    next_rung,
+    requests_due_to_open,
+    returns_owed,
+    rung_days,
+)
+from trustcycle.config.loader import TrustConfig
+from trustcycle.db.models import (
+    AuditLog,
+    ContributionRequest,
+    CycleYear,
+    Partner,
+    Process,
+    Reminder,
+    RequestStatus,
+    Trust,
+)
+from trustcycle.outbox import enqueue_many
+from trustcycle.timeline import ProcessDates, resolve_year
+
+
+class RequestError(ValueError):
+    """An unknown trust, process, partner or return: nothing is stored or sent."""
+
+
+@dataclass(frozen=True)
+class RequestView:
+    """A contribution request as plain data, for rules and email contexts."""
+
+    id: int
+    token: str
+    process: str
+    partner: str
+    return_id: str
+    deadline_at: datetime
+    cutoff_at: datetime
+    opened_at: datetime
+    status: str
+
+    @property
+    def deadline_day(self) -> date:
+        return local_day(self.deadline_at)
+
+    @property
+    def cutoff_day(self) -> date:
+        return local_day(self.cutoff_at)
+
+    @property
+    def opened_day(self) -> date:
+        return local_day(self.opened_at)
+
+
+_LONDON = ZoneInfo(TIMEZONE)
+# Read raw in the set-based selection: the model's UtcDateTime builds a pendulum instance
+# per value, which dominates the time of reading 20,000 requests.
+_RAW_INSTANT = DateTime(timezone=True)
+
+
+@lru_cache(maxsize=4096)
+def local_day(when: datetime) -> date:
+    """The London calendar day of an instant (the DB hands instants back in UTC)."""
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)  # SQLite: stored naive, always UTC (db.models)
+    d = when.astimezone(_LONDON)
+    return date(d.year, d.month, d.day)
+
+
+def _aware(when: datetime) -> datetime:
+    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
+
+
+def view_of(row: ContributionRequest, process: str, partner: str) -> RequestView:
+    return RequestView(row.id, row.token, process, partner, row.return_id, row.deadline_at,
+                       row.cutoff_at, row.opened_at, row.status)
+
+
+# --- the rows a configuration maps to ---------------------------------------------------
+
+
+def cycle_year_id(session: Session, cfg: TrustConfig, year: int | None = None) -> int:
+    """The id of the trust's cycle year (the configuration must have been applied)."""
+    year = cfg.trust.cycle_year if year is None else year
+    found = session.execute(
+        select(CycleYear.id).join(Trust).where(Trust.config_id == cfg.trust.id,
+                                               CycleYear.year == year)
+    ).scalar_one_or_none()
+    if found is None:
+        raise RequestError(f"trust {cfg.trust.id!r} has no cycle year {year}: apply the config")
+    return found
+
+
+def process_ids(session: Session, cfg: TrustConfig, year: int | None = None) -> dict[str, int]:
+    """{process config id: row id} for the cycle year."""
+    cy = cycle_year_id(session, cfg, year)
+    rows = session.execute(select(Process.config_id, Process.id).where(Process.cycle_year_id == cy))
+    return {cid: pid for cid, pid in rows}
+
+
+def partner_ids(session: Session, cfg: TrustConfig) -> dict[str, int]:
+    """{partner config id: row id} for the trust's active partners."""
+    rows = session.execute(
+        select(Partner.config_id, Partner.id)
+        .join(Trust)
+        .where(Trust.config_id == cfg.trust.id, Partner.retired_at.is_(None))
+    )
+    return {cid: pid for cid, pid in rows}
+
+
+# --- opening ----------------------------------------------------------------------------
+
+
+def check_owed(cfg: TrustConfig, owed: Owed, processes: dict[str, int],
+               partners: dict[str, int]) -> None:
+    """Refuse an unknown process, partner or return, naming it."""
+    if owed.process not in cfg.processes or owed.process not in processes:
+        raise RequestError(f"unknown process {owed.process!r}")
+    if owed.partner not in cfg.partners or owed.partner not in partners:
+        raise RequestError(f"unknown partner {owed.partner!r}")
+    if owed.return_id not in {r.id for r in cfg.processes[owed.process].returns}:
+        raise RequestError(f"process {owed.process!r} asks no return {owed.return_id!r}")
+
+
+def new_request(session: Session, owed: Owed, dates: ProcessDates, processes: dict[str, int],
+                partners: dict[str, int], *, now: datetime) -> RequestView:
+    """Insert one open request (flushed, so it has its id and token)."""
+    assert dates.deadline is not None and dates.cutoff is not None
+    row = ContributionRequest(
+        process_id=processes[owed.process],
+        partner_id=partners[owed.partner],
+        return_id=owed.return_id,
+        deadline_at=dates.deadline,
+        cutoff_at=dates.cutoff,
+        opened_at=now,
+    )
+    session.add(row)
+    session.flush()
+    return view_of(row, owed.process, owed.partner)
+
+
+def existing_keys(session: Session, process_row_ids: list[int]) -> set[tuple[int, int, str]]:
+    rows = session.execute(
+        select(ContributionRequest.process_id, ContributionRequest.partner_id,
+               ContributionRequest.return_id)
+        .where(ContributionRequest.process_id.in_(process_row_ids))
+    )
+    return {(a, b, c) for a, b, c in rows}
+
+
+def due_to_open(session: Session, cfg: TrustConfig, *, today: date,
+                year: int | None = None) -> tuple[list[Owed], dict[str, ProcessDates]]:
+    """The (process, partner, return) whose request day has come and that have no request."""
+    dates = resolve_year(cfg, year)
+    opens = {
+        pid: (local_day(d.request), local_day(d.cutoff))
+        for pid, d in dates.items()
+        if d.request is not None and d.cutoff is not None
+    }
+    owed = returns_owed(cfg, requests_due_to_open(opens, today))
+    if not owed:
+        return [], dates
+    processes, partners = process_ids(session, cfg, year), partner_ids(session, cfg)
+    for item in owed:  # all checked before anything is written or sent
+        check_owed(cfg, item, processes, partners)
+    have = existing_keys(session, sorted({processes[o.process] for o in owed}))
+    todo = [o for o in owed
+            if (processes[o.process], partners[o.partner], o.return_id) not in have]
+    return todo, dates
+
+
+def open_due_requests(session: Session, cfg: TrustConfig, *, now: datetime,
+                      year: int | None = None) -> list[tuple[RequestView, int]]:
+    """Open every request now due and queue its request email: [(request, outbox id)]."""
+    from trustcycle.mail.chase_emails import request_message
+
+    todo, dates = due_to_open(session, cfg, today=local_day(now), year=year)
+    if not todo:
+        return []
+    processes, partners = process_ids(session, cfg, year), partner_ids(session, cfg)
+    views = [new_request(session, owed, dates[owed.process], processes, partners, now=now)
+             for owed in todo]
+    outbox = enqueue_many(session, [request_message(cfg, v, now=now) for v in views])
+    return [(v, outbox[f"request:{v.id}"]) for v in views]
+
+
+# --- the ladder over every open request (set-based) -------------------------------------
+
+
+@dataclass(frozen=True)
+class DueRung:
+    """A rung due today for one request."""
+
+    request: RequestView
+    rung: RungDay
+
+
+@dataclass(frozen=True)
+class Selection:
+    """The chase's verdicts for today: rungs to send and requests past their cut-off."""
+
+    due: list[DueRung]
+    missing: list[RequestView]
+
+
+class Ladders:
+    """Rung days computed once per (process, deadline day): requests share a deadline."""
+
+    def __init__(self, cfg: TrustConfig) -> None:
+        self._cfg = cfg
+        self._cache: dict[tuple[str, date], tuple[RungDay, ...]] = {}
+
+    def __call__(self, process: str, deadline_day: date) -> tuple[RungDay, ...]:
+        key = (process, deadline_day)
+        if key not in self._cache:
+            self._cache[key] = rung_days(self._cfg.processes[process].ladder, deadline_day)
+        return self._cache[key]
+
+
+def _request_rows(session: Session, cfg: TrustConfig, statuses: tuple[str, ...],
+                  year: int | None) -> list[RequestView]:
+    raw = [type_coerce(c, _RAW_INSTANT) for c in (ContributionRequest.deadline_at,
+                                                  ContributionRequest.cutoff_at,
+                                                  ContributionRequest.opened_at)]
+    query = (
+        select(ContributionRequest.id, ContributionRequest.token, Process.config_id,
+               Partner.config_id, ContributionRequest.return_id, *raw,
+               ContributionRequest.status)
+        .join(Process, ContributionRequest.process_id == Process.id)
+        .join(Partner, ContributionRequest.partner_id == Partner.id)
+        .where(Process.cycle_year_id == cycle_year_id(session, cfg, year),
+               ContributionRequest.status.in_(statuses))
+        .order_by(ContributionRequest.id)
+    )
+    return [RequestView(i, t, p, q, r, _aware(d), _aware(c), _aware(o), s)
+            for i, t, p, q, r, d, c, o, s in session.execute(query)]
+
+
+def _sent_rungs(session: Session, request_ids: list[int] | None, cy: int,
+                statuses: tuple[str, ...]) -> dict[int, list[str]]:
+    query = (
+        select(Reminder.contribution_request_id, Reminder.rung)
+        .join(ContributionRequest, Reminder.contribution_request_id == ContributionRequest.id)
+        .join(Process, ContributionRequest.process_id == Process.id)
+        .where(Process.cycle_year_id == cy, ContributionRequest.status.in_(statuses))
+    )
+    if request_ids is not None:
+        query = query.where(Reminder.contribution_request_id.in_(request_ids))
+    sent: dict[int, list[str]] = {}
+    for rid, rung in session.execute(query):
+        sent.setdefault(rid, []).append(rung)
+    return sent
+
+
+def select_due(session: Session, cfg: TrustConfig, *, today: date,
+               year: int | None = None) -> Selection:
+    """Every open request's verdict for today, in two queries (requests, rungs sent)."""
+    open_ = ("open",)
+    views = [v for v in _request_rows(session, cfg, open_, year)
+             if v.process in cfg.processes and v.partner in cfg.partners]
+    sent = _sent_rungs(session, None, cycle_year_id(session, cfg, year), open_)
+    ladders = Ladders(cfg)
+    due: list[DueRung] = []
+    missing: list[RequestView] = []
+    for view in views:
+        rungs = ladders(view.process, view.deadline_day)
+        verdict = decide(rungs, last_sent_index(rungs, sent.get(view.id, ())), today,
+                         status=view.status, opened_day=view.opened_day,
+                         cutoff_day=view.cutoff_day)
+        if verdict.action is Action.mark_missing:
+            missing.append(view)
+        elif verdict.rung is not None:
+            due.append(DueRung(view, verdict.rung))
+    return Selection(due, missing)
+
+
+def record_rungs(session: Session, cfg: TrustConfig, batch: list[DueRung], *,
+                 now: datetime) -> list[int]:
+    """Queue each rung's email and its `Reminder` row in the caller's transaction.
+
+    UNIQUE(request, rung) is the guarantee a rung is never sent twice: a parallel run's
+    rows win (`ON CONFLICT DO NOTHING` on both the outbox key and the reminder), and only
+    the reminders this call inserted are returned, as their outbox ids.
+    """
+    from trustcycle.mail.chase_emails import rung_key, rung_message
+
+    ids = [d.request.id for d in batch]
+    have = set(session.execute(
+        select(Reminder.contribution_request_id, Reminder.rung)
+        .where(Reminder.contribution_request_id.in_(ids))
+    ).tuples())
+    still_open = set(session.scalars(
+        select(ContributionRequest.id).where(ContributionRequest.id.in_(ids),
+                                             ContributionRequest.status == "open")
+    ))
+    # Sent by a parallel run, or returned since the selection: skipped.
+    todo = [d for d in batch
+            if (d.request.id, d.rung.name) not in have and d.request.id in still_open]
+    if not todo:
+        return []
+    outbox = enqueue_many(session, [rung_message(cfg, d.request, d.rung, now=now) for d in todo])
+    sent_on = local_day(now)
+    rows = [{"contribution_request_id": d.request.id, "rung": d.rung.name, "sent_on": sent_on,
+             "outbox_message_id": outbox[rung_key(d.request.id, d.rung.name)]} for d in todo]
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    table = Reminder.__table__
+    statement = insert(table).on_conflict_do_nothing(
+        index_elements=["contribution_request_id", "rung"]
+    ).returning(table.c.outbox_message_id)
+    queued: list[int] = []
+    for start in range(0, len(rows), 500):
+        queued.extend(session.scalars(statement, rows[start:start + 500]))
+    return sorted(queued)
+
+
+def mark_missing(session: Session, cfg: TrustConfig, views: list[RequestView], *,
+                 now: datetime, actor: str, year: int | None = None) -> list[int]:
+    """Mark open requests past their cut-off missing; queue the officer's report per process."""
+    ids = [v.id for v in views]
+    if not ids:
+        return []
+    changed = set(session.scalars(
+        update(ContributionRequest)
+        .where(ContributionRequest.id.in_(ids), ContributionRequest.status == "open")
+        .values(status=RequestStatus.missing.value)
+        .returning(ContributionRequest.id)
+    ))
+    for view in views:
+        if view.id in changed:
+            session.add(AuditLog(at=now, actor=actor, action="request.missing",
+                                 entity="contribution_request", entity_id=str(view.id),
+                                 detail={"cutoff": view.cutoff_at.isoformat()}))
+    processes = process_ids(session, cfg, year)
+    queued: list[int] = []
+    for process in sorted({v.process for v in views}):
+        queued.append(officer_report(session, cfg, process, processes[process], now=now))
+    session.flush()
+    return queued
+
+
+def officer_report(session: Session, cfg: TrustConfig, process: str, process_row_id: int, *,
+                   now: datetime) -> int:
+    """Queue (once) the officer's list of a process's missing returns; the outbox id."""
+    from trustcycle.mail.chase_emails import missing_returns_report
+
+    rows = session.execute(
+        select(ContributionRequest, Partner.config_id)
+        .join(Partner, ContributionRequest.partner_id == Partner.id)
+        .where(ContributionRequest.process_id == process_row_id)
+        .order_by(Partner.config_id, ContributionRequest.return_id)
+    ).all()
+    last = {rid: day for rid, day in session.execute(
+        select(Reminder.contribution_request_id, func.max(Reminder.sent_on))
+        .join(ContributionRequest)
+        .where(ContributionRequest.process_id == process_row_id)
+        .group_by(Reminder.contribution_request_id)
+    )}
+    missing = [(view_of(r, process, pid), str(last[r.id]) if r.id in last else None)
+               for r, pid in rows if r.status == RequestStatus.missing.value]
+    counts = {s: sum(1 for r, _ in rows if r.status == s) for s in ("received", "waived")}
+    message = missing_returns_report(session, cfg, process, process_row_id, missing,
+                                     received=counts["received"], waived=counts["waived"],
+                                     now=now)
+    return message.id
+
+
+# --- the officer's table ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TableRow:
+    """One request as the officer sees it in the Prefect UI."""
+
+    process: str
+    partner: str
+    return_id: str
+    status: str
+    last_reminder: str | None
+    next_rung: str | None
+    next_rung_on: date | None
+
+
+def request_table(session: Session, cfg: TrustConfig, *, today: date,
+                  year: int | None = None, process: str | None = None) -> list[TableRow]:
+    """Every request of the cycle year: status, last rung sent, next rung and its day."""
+    statuses = tuple(s.value for s in RequestStatus)
+    views = [v for v in _request_rows(session, cfg, statuses, year)
+             if process is None or v.process == process]
+    sent = _sent_rungs(session, None, cycle_year_id(session, cfg, year), statuses)
+    ladders = Ladders(cfg)
+    out: list[TableRow] = []
+    for v in views:
+        rungs = ladders(v.process, v.deadline_day) if v.process in cfg.processes else ()
+        last = last_sent_index(rungs, sent.get(v.id, ()))
+        upcoming = next_rung(rungs, last, today) if v.status == "open" else None
+        out.append(TableRow(v.process, v.partner, v.return_id, v.status,
+                            rungs[last].name if last >= 0 else None,
+                            upcoming.name if upcoming else None,
+                            upcoming.day if upcoming else None))
+    return out
