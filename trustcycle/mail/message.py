@@ -20,6 +20,10 @@ from email.mime.text import MIMEText
 from email.policy import compat32
 from email.utils import format_datetime, formataddr, getaddresses, parseaddr
 
+import pendulum
+
+from trustcycle import TIMEZONE
+
 # Line breaks and the other controls an MTA or a mail client may treat as one.
 _BREAKS = re.compile(r"[\r\n\x00\x0b\x0c\x85\u2028\u2029]")
 # A pragmatic addr-spec: no spaces or specials in the local part, a dotted domain.
@@ -145,7 +149,8 @@ def build_mime(msg: OutgoingMessage, mail_from: str) -> MIMENonMultipart | MIMEM
     body["To"] = _address_header(msg.to)
     if msg.cc:
         body["Cc"] = _address_header(msg.cc)
-    body["Date"] = format_datetime(msg.date)
+    # Stored in UTC; shown as the partner's local (London) time, e.g. "+0100" in summer.
+    body["Date"] = format_datetime(pendulum.instance(msg.date).in_timezone(TIMEZONE))
     body["Message-ID"] = check_header("Message-ID", msg.message_id)
     # RFC 3834 s5: mark machine-sent mail so auto-responders do not answer it.
     body["Auto-Submitted"] = "auto-generated"
