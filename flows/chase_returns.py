@@ -52,8 +52,13 @@ class ChaseSummary:
     sent: list[SentLine] = field(default_factory=list)
 
 
+# A table artifact is one API event: beyond this many rows the server refuses it.
+TABLE_LIMIT = 2000
+
+
 def table_rows(rows: list[TableRow]) -> list[dict[str, str]]:
-    """The officer's table: one row per request."""
+    """The officer's table: one row per request, open ones first (capped at TABLE_LIMIT)."""
+    rows = sorted(rows, key=lambda r: r.status != "open")[:TABLE_LIMIT]
     return [
         {"process": r.process, "partner": r.partner, "return": r.return_id, "status": r.status,
          "last reminder": r.last_reminder or "-",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 from trustcycle.chase import (
     NONE_SENT,
@@ -108,7 +109,7 @@ def test_requests_open_from_their_day_until_the_cut_off_on_working_days_only() -
 
 
 def test_a_return_is_asked_of_all_leads_or_categories() -> None:
-    cfg = load_config("config/examples/rutland-2010")
+    cfg = load_config(Path(__file__).resolve().parents[2] / "config/examples/rutland-2010")
     by_id = {s.id: s for p in cfg.processes.values() for s in p.returns}
     assert len(partners_asked(cfg, by_id["representation"])) == len(cfg.partners)
     assert partners_asked(cfg, by_id["priority_progress"]) == [

@@ -1,0 +1,137 @@
+"""Recording returns: new versions with their sha256, clear errors that store nothing, and
+the collection step's named states (awaiting with a scheduled re-check; gaps after cut-off)."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+from datetime import date
+from pathlib import Path
+from uuid import UUID
+
+import pytest
+from prefect.client.orchestration import get_client
+from sqlalchemy import func, select
+
+from flows.chase_returns import chase_returns
+from flows.collect_returns import collect_returns
+from tests.integration.test_chase_fixtures import OFFICER, write_config
+from tests.plugins import prefect_harness as prefect_plugin
+from tests.plugins import smtp_sink as smtp_plugin
+from tests.plugins.smtp_sink import SmtpTestServer
+from trustcycle.cli import main as cli
+from trustcycle.clock import FixedClock, use_clock
+from trustcycle.config import load_config
+from trustcycle.db import Database
+from trustcycle.db.apply import apply_config
+from trustcycle.db.models import AuditLog, ContributionRequest, ReturnVersion
+
+# Fixtures of the shared plugins, made visible to this module's tests.
+prefect_harness = prefect_plugin.prefect_harness
+smtp_server = smtp_plugin.smtp_server
+mail_settings = smtp_plugin.mail_settings
+
+
+def _counts(url: str) -> tuple[int, int, int]:
+    db = Database.from_url(url)
+    with db.sessions() as s:
+        out = (s.scalar(select(func.count()).select_from(ReturnVersion)) or 0,
+               s.scalar(select(func.count()).select_from(ContributionRequest)) or 0,
+               s.scalar(select(func.count()).select_from(AuditLog)
+                        .where(AuditLog.action.like("return.%"))) or 0)
+    db.dispose()
+    return out
+
+
+@pytest.fixture
+def trust(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[str, str]:
+    config = str(write_config(tmp_path / "config"))
+    url = f"sqlite:///{tmp_path / 'tc.db'}"
+    monkeypatch.setenv("TRUSTCYCLE_DATABASE_URL", url)
+    monkeypatch.chdir(tmp_path)
+    db = Database.from_url(url)
+    with use_clock(FixedClock.on(date(2026, 4, 28))), db.sessions.begin() as session:
+        apply_config(session, load_config(config), actor="test")
+    db.dispose()
+    return config, url
+
+
+def test_a_return_for_an_unknown_partner_or_process_is_refused_and_nothing_is_stored(
+    trust: tuple[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    config, url = trust
+    for who in (["--process", "membership_review", "--partner", "zulu"],
+                ["--process", "no_such_process", "--partner", "alpha"],
+                ["--process", "membership_review", "--partner", "alpha", "--return", "nope"]):
+        code = cli(["--config", config, "returns", "record", *who, "--json", "{}"])
+        assert code == 2
+        err = capsys.readouterr().err.strip()
+        assert err.startswith("trustcycle: ") and "\n" not in err
+    assert _counts(url) == (0, 0, 0)
+
+
+def test_every_return_is_a_new_version_with_its_sha256(
+    trust: tuple[str, str], tmp_path: Path
+) -> None:
+    config, url = trust
+    first = tmp_path / "first.json"
+    first.write_text(json.dumps({"representative": "A"}))
+    with use_clock(FixedClock.on(date(2026, 4, 29))):
+        assert cli(["--config", config, "returns", "record", "--process", "membership_review",
+                    "--partner", "alpha", "--file", str(first)]) == 0
+        assert cli(["--config", config, "returns", "record", "--process", "membership_review",
+                    "--partner", "alpha", "--json", '{"representative": "B"}']) == 0
+        assert cli(["--config", config, "returns", "waive", "--process", "membership_review",
+                    "--partner", "bravo", "--reason", "Post vacant until June"]) == 0
+    db = Database.from_url(url)
+    with db.sessions() as s:
+        versions = list(s.scalars(select(ReturnVersion).order_by(ReturnVersion.version)))
+        assert [v.version for v in versions] == [1, 2]
+        assert versions[0].sha256 == hashlib.sha256(first.read_bytes()).hexdigest()
+        assert versions[1].payload == {"representative": "B"}
+        statuses = sorted(s.execute(select(ContributionRequest.status,
+                                           ContributionRequest.waived_reason)).tuples())
+    assert statuses == [("received", None), ("waived", "Post vacant until June")]
+    assert _counts(url)[2] == 3
+
+
+@pytest.mark.usefixtures("prefect_harness", "mail_settings")
+def test_collection_awaits_with_a_scheduled_recheck_then_proceeds_with_the_gaps_marked(
+    trust: tuple[str, str], smtp_server: SmtpTestServer
+) -> None:
+    config, url = trust
+    deployment = collect_returns.to_deployment(name="recheck")
+    deployment.apply()
+    chase_returns(as_of=date(2026, 4, 27), config_dir=config, database_url=url)
+    with use_clock(FixedClock.on(date(2026, 5, 7), 8)):
+        assert cli(["--config", config, "returns", "record", "--process", "membership_review",
+                    "--partner", "alpha", "--json", "{}"]) == 0
+    # Friday 8 May: missing returns, before the cut-off: the run ends and asks to be woken.
+    state = collect_returns(process_id="membership_review", as_of=date(2026, 5, 8),
+                            config_dir=config, database_url=url,
+                            recheck_deployment="collect-returns/recheck", return_state=True)
+    assert state.name == "AwaitingReturns" and "bravo" in (state.message or "")
+    result = state.result()
+    assert result.status == "awaiting" and len(result.outstanding) == 4
+    assert result.recheck_at.isoformat() == "2026-05-11T09:00:00+01:00"  # Monday 09:00 BST
+
+    async def scheduled() -> tuple[str | None, str, dict[str, object]]:
+        async with get_client() as client:
+            run = await client.read_flow_run(UUID(result.recheck_flow_run_id))
+            assert run.expected_start_time is not None
+            return run.state_name, run.expected_start_time.isoformat(), run.parameters
+
+    name, at, params = asyncio.run(scheduled())
+    assert (name, at) == ("Scheduled", "2026-05-11T08:00:00+00:00")
+    assert params["process_id"] == "membership_review" and params["as_of"] == "2026-05-11"
+    # After the cut-off (Wednesday 20 May): proceed, gaps marked, the officer told once.
+    for _ in range(2):
+        state = collect_returns(process_id="membership_review", as_of=date(2026, 5, 20),
+                                config_dir=config, database_url=url, return_state=True)
+    assert state.name == "ProceedingWithGaps"
+    result = state.result()
+    assert [p for p, _ in result.missing] == ["bravo", "charlie", "delta", "echo"]
+    assert [r.partner for r in result.received] == ["alpha"]
+    reports = smtp_server.to(OFFICER)
+    assert len(reports) == 1 and "Bravo Services" in reports[0].body("plain")
