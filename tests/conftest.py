@@ -19,6 +19,9 @@ from sqlalchemy.exc import OperationalError
 
 from trustcycle.db import Database
 
+# Prefect's server telemetry cannot reach the internet here and only adds SQLite writes.
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+
 pytest_plugins = ["tests.plugins.smtp_sink", "tests.plugins.prefect_harness"]
 
 DEFAULT_PG_URL = "postgresql+psycopg2://postgres:postgres@127.0.0.1:5432/postgres"

@@ -45,12 +45,24 @@ def one_tick(url: str) -> tuple[DeliveryReport, str]:
     return deliver_outbox(url, now=NOW), str(flow_run.id)
 
 
-async def task_runs_of(flow_run_id: str) -> int:
+async def task_runs_of(flow_run_id: str, settle_seconds: float = 15.0) -> int:
+    """Task runs are recorded from events, after the flow returns: poll until they appear."""
+    import asyncio
+    import time
+
+    deadline = time.monotonic() + settle_seconds
     async with get_client() as client:
-        runs = await client.read_task_runs(
-            flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id]))
-        )
-    return len(runs)
+        while True:
+            runs = await client.read_task_runs(
+                flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id]))
+            )
+            if runs or time.monotonic() > deadline:
+                await asyncio.sleep(0.5)  # let any further runs land before counting
+                runs = await client.read_task_runs(
+                    flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id]))
+                )
+                return len(runs)
+            await asyncio.sleep(0.2)
 
 
 def test_a_tick_is_one_task_run_however_many_messages(
