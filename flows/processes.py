@@ -3,21 +3,32 @@
 Each is idempotent and catches up to `as_of`: before the cut-off it reports who is still
 awaited (the chase does the reminding); from the cut-off it proceeds with the gaps marked,
 assembles the draft, asks the officer to sign it off and sends the papers. Run on any day,
-it does exactly the steps now due.
+it does exactly the steps now due. A revision of a process with `triggers` (the needs
+assessment) re-opens the triggered ones (the child poverty strategy, CPA 2010 s23(4)).
 """
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from datetime import date
 from typing import Literal
 
 from prefect import flow
 from prefect.states import Completed, State
+from prefect.utilities.annotations import quote
 
 from flows.assemble_draft import assemble_draft
 from flows.collect_returns import collect_returns
+from tasks.chase import connect_database, load_trust_config
+from tasks.mail import deliver_outbox
+from tasks.processes import preview_draft, queue_review_notices, read_progress
+from trustcycle import clock
+from trustcycle.clock import FixedClock, use_clock
+from trustcycle.mail import DRY_RUN_DIR
+from trustcycle.progress import reviews_triggered
 
 Approval = Literal["ui", "auto"]
+MAX_TRIGGER_DEPTH = 2  # the needs assessment re-opens the strategy, which triggers nothing
 
 
 def run_statutory_process(
@@ -28,8 +39,17 @@ def run_statutory_process(
     cycle_year: int | None,
     database_url: str | None,
     approval: Approval,
+    depth: int = 0,
 ) -> State:
     """Collect, then (from the cut-off, or once every return is in) draft and send."""
+    cfg = load_trust_config(config_dir)
+    db = connect_database(database_url)
+    year = cycle_year or cfg.trust.cycle_year
+    if dry_run:
+        # Render the draft from today's returns; collect-returns would mark gaps and mail
+        # the officer, assemble-draft would store and send: neither runs in a dry run.
+        files = preview_draft(quote(db), quote(cfg), process_id, year, str(DRY_RUN_DIR / "drafts"))
+        return Completed(name="DryRun", message="draft preview: " + ", ".join(files))
     collected = collect_returns(
         process_id,
         as_of=as_of,
@@ -37,17 +57,32 @@ def run_statutory_process(
         database_url=database_url,
         return_state=True,
     )
-    if collected.name == "AwaitingReturns" or dry_run:
+    if collected.name == "AwaitingReturns":
         return collected
-    return assemble_draft(
+    before = read_progress(quote(db), quote(cfg), year)
+    sent = assemble_draft(
         process_id,
-        year=cycle_year,
+        year=year,
         config_dir=config_dir,
         database_url=database_url,
         approval=approval,
         as_of=as_of,
         return_state=True,
     )
+    after = read_progress(quote(db), quote(cfg), year)
+    versions = (
+        before[process_id].drafts if process_id in before else 0,
+        after[process_id].drafts if process_id in after else 0,
+    )
+    triggered = reviews_triggered(cfg, process_id, *versions, after)
+    if triggered and depth < MAX_TRIGGER_DEPTH:
+        queue_review_notices(quote(db), quote(cfg), process_id, versions[1], triggered, clock.now())
+        deliver_outbox(quote(db), now=clock.now(), officer_email=cfg.trust.officer.email)
+        for pid in triggered:
+            run_statutory_process(
+                pid, as_of, False, config_dir, year, database_url, approval, depth + 1
+            )
+    return sent
 
 
 def _process_flow(name: str, kind: str):  # type: ignore[no-untyped-def]
@@ -61,9 +96,10 @@ def _process_flow(name: str, kind: str):  # type: ignore[no-untyped-def]
         database_url: str | None = None,
         approval: Approval = "ui",
     ) -> State:
-        state = run_statutory_process(
-            process_id, as_of, dry_run, config_dir, cycle_year, database_url, approval
-        )
+        with use_clock(FixedClock.on(as_of)) if as_of else nullcontext():
+            state = run_statutory_process(
+                process_id, as_of, dry_run, config_dir, cycle_year, database_url, approval
+            )
         return Completed(name=state.name or "Completed", message=state.message)
 
     process_flow.__name__ = kind

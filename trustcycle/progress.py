@@ -67,3 +67,25 @@ def papers_due(
         if d.cutoff.date() <= today and not (state and state.notified):
             out.append(pid)
     return out
+
+
+def reviews_triggered(
+    cfg: TrustConfig,
+    revised: str,
+    versions_before: int,
+    versions_after: int,
+    done: dict[str, Progress],
+) -> list[str]:
+    """Processes to reconsider because `revised` has a new version after a published one.
+
+    Child Poverty Act 2010 s23(4): the strategy is reconsidered whenever the needs
+    assessment is revised. A first draft is not a revision; a triggered process whose
+    papers have not gone yet will read the revised assessment anyway.
+    """
+    if versions_before < 1 or versions_after <= versions_before:
+        return []
+    return [
+        pid
+        for pid in cfg.processes[revised].triggers
+        if (state := done.get(pid)) is not None and state.notified
+    ]

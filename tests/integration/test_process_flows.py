@@ -1,0 +1,149 @@
+"""The statutory process flows through Prefect: a dry run changes nothing, and a revised
+needs assessment re-opens the child poverty strategy (Child Poverty Act 2010 s23(4))."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pendulum
+import pytest
+from sqlalchemy import func, select
+
+from flows.processes import child_poverty_strategy, joint_needs_analysis
+from tests.integration.drafts_support import RUTLAND, rutland, seed
+from tests.plugins.smtp_sink import SmtpTestServer
+from trustcycle.clock import FixedClock, use_clock
+from trustcycle.db import Database
+from trustcycle.db.models import AuditLog, Draft, OutboxMessage, Process
+from trustcycle.progress import Progress, reviews_triggered
+from trustcycle.returns import record_return, resolve_owed
+
+pytestmark = pytest.mark.usefixtures("prefect_harness", "mail_settings")
+
+JNA_CUTOFF = date(2010, 10, 5)
+CPS_CUTOFF = date(2011, 2, 21)
+
+
+@pytest.fixture
+def url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'trustcycle.db'}"
+
+
+@pytest.fixture
+def db(url: str) -> Database:
+    database = Database.from_url(url)
+    seed(database, rutland(), ("joint_needs_analysis", "child_poverty_strategy"))
+    return database
+
+
+def _count(db: Database, model: type, *where: object) -> int:
+    with db.sessions() as session:
+        return session.scalar(select(func.count()).select_from(model).where(*where)) or 0
+
+
+def _drafts(db: Database, process: str) -> int:
+    with db.sessions() as session:
+        return (
+            session.scalar(
+                select(func.count(func.distinct(Draft.version)))
+                .join(Process, Process.id == Draft.process_id)
+                .where(Process.config_id == process)
+            )
+            or 0
+        )
+
+
+def test_a_dry_run_renders_the_draft_and_stores_and_sends_nothing(
+    db: Database,
+    url: str,
+    smtp_server: SmtpTestServer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.chdir(tmp_path)  # dry-run output lands under var/mail/dry-run/
+    outbox_before = _count(db, OutboxMessage)
+    state = joint_needs_analysis(
+        as_of=JNA_CUTOFF,
+        dry_run=True,
+        config_dir=str(RUTLAND),
+        cycle_year=2010,
+        database_url=url,
+        return_state=True,
+    )
+    assert state.name == "DryRun"
+    previews = sorted(p.name for p in (tmp_path / "var/mail/dry-run/drafts").iterdir())
+    assert previews == [f"joint_needs_analysis-2010-preview.{x}" for x in ("docx", "html", "md")]
+    assert _drafts(db, "joint_needs_analysis") == 0
+    assert _count(db, OutboxMessage) == outbox_before
+    assert smtp_server.messages == []
+
+
+def test_a_revised_needs_assessment_reopens_the_published_strategy(
+    db: Database, url: str, smtp_server: SmtpTestServer
+) -> None:
+    common = {
+        "config_dir": str(RUTLAND),
+        "cycle_year": 2010,
+        "database_url": url,
+        "approval": "auto",
+        "return_state": True,
+    }
+    assert joint_needs_analysis(as_of=JNA_CUTOFF, **common).name == "PapersSent"
+    assert child_poverty_strategy(as_of=CPS_CUTOFF, **common).name == "PapersSent"
+    assert (_drafts(db, "joint_needs_analysis"), _drafts(db, "child_poverty_strategy")) == (1, 1)
+
+    # A partner's corrected data arrives after publication: the assessment is revised.
+    cfg = rutland()
+    revised_on = pendulum.datetime(2011, 3, 1, 10, tz="Europe/London")
+    with use_clock(FixedClock(revised_on)), db.sessions.begin() as session:
+        record_return(
+            session,
+            cfg,
+            resolve_owed(cfg, "joint_needs_analysis", "police", None),
+            now=revised_on,
+            actor="test",
+            channel="cli",
+            year=2010,
+            payload={
+                "indicators": [
+                    {
+                        "indicator": "Children in low income families",
+                        "period": "2010",
+                        "source": "HMRC",
+                        "value": 31.5,
+                        "comparator": 21.0,
+                        "section": "child_poverty",
+                    }
+                ],
+                "commentary": "Corrected figures.",
+            },
+        )
+    state = joint_needs_analysis(as_of=date(2011, 3, 1), **common)
+
+    assert state.name in ("PapersSent", "PapersDeadlineMissed")
+    assert _drafts(db, "joint_needs_analysis") == 2
+    assert _drafts(db, "child_poverty_strategy") == 2
+    assert _count(db, AuditLog, AuditLog.action == "review.triggered") == 1
+    notices = [
+        m for m in smtp_server.messages if m.parsed["X-Trustcycle-Kind"] == "review_triggered"
+    ]
+    assert len(notices) == 1
+    assert "Review required: Rutland Child Poverty Strategy" in str(notices[0].parsed["Subject"])
+
+    # Running the same revision again re-opens nothing twice.
+    joint_needs_analysis(as_of=date(2011, 3, 1), **common)
+    assert _count(db, AuditLog, AuditLog.action == "review.triggered") == 1
+
+
+def test_only_a_revision_after_publication_triggers_a_review() -> None:
+    cfg = rutland()
+    published = {"child_poverty_strategy": Progress("child_poverty_strategy", 1, True)}
+    unpublished = {"child_poverty_strategy": Progress("child_poverty_strategy", 1, False)}
+    assert reviews_triggered(cfg, "joint_needs_analysis", 1, 2, published) == [
+        "child_poverty_strategy"
+    ]
+    assert reviews_triggered(cfg, "joint_needs_analysis", 0, 1, published) == []
+    assert reviews_triggered(cfg, "joint_needs_analysis", 2, 2, published) == []
+    assert reviews_triggered(cfg, "joint_needs_analysis", 1, 2, unpublished) == []
+    assert reviews_triggered(cfg, "cypp_annual_review", 1, 2, published) == []
