@@ -80,3 +80,14 @@ def database(db_url: str) -> Iterator[Database]:
     db = Database.from_url(db_url)
     yield db
     db.dispose()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _prefect_first(prefect_harness: None) -> Iterator[None]:
+    """Start the session's Prefect harness before any test touches Prefect.
+
+    Trap: Prefect's client-side EventsWorker is a process-wide singleton bound to the API
+    it first talks to; if a test ran a task before the harness started, later task-run
+    events would go to a server that no longer exists and never be recorded.
+    """
+    yield
