@@ -85,3 +85,63 @@ def test_an_attachment_is_sent_as_a_named_base64_part() -> None:
     parts = [p for p in parsed.walk() if p.get_filename()]
     assert [p.get_filename() for p in parts] == ["deadline.ics"]
     assert parts[0].get_payload(decode=True) == b"BEGIN:VCALENDAR\r\n"
+
+
+def _stdlib_wire(msg: OutgoingMessage, mail_from: str) -> bytes:
+    from trustcycle.mail.message import WIRE_POLICY, build_mime
+
+    return build_mime(msg, mail_from).as_bytes(policy=WIRE_POLICY)
+
+
+ICS = Attachment.from_bytes("deadline.ics", "text/calendar", b"BEGIN:VCALENDAR\r\n" * 40)
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {},
+        {"html": None},
+        {"text": "Dear Jo,\r\nline two\rthree\n\nFrom here on\n.\n", "html": "<p>a</p>\n"},
+        {"text": "no final newline", "html": "<p>no final newline</p>"},
+        {"text": "x" * 1200 + "\n", "html": None},
+        {"text": "Café £5\n", "html": "<p>Café £5</p>\n"},
+        {"subject": "Réunion – CYPP review"},
+        {"subject": "A long subject line " * 8},
+        {"subject": " leading and trailing spaces "},
+        {"subject": "tab\tinside and  double  spaces"},
+        {"to": ["Zoë Brontë <zoe@police.example.org>", "x@y.example.org"]},
+        {"to": [f"p{i}@partner{i}.example.org" for i in range(8)]},
+        {"cc": ["Manager <manager@trust.example.gov.uk>"]},
+        {"attachments": [ICS.as_dict()]},
+        {"attachments": [ICS.as_dict()], "html": None},
+        {"attachments": [{**ICS.as_dict(), "filename": "échéance 2026.ics"}]},
+        {"attachments": [{**ICS.as_dict(), "content_type": "application"}]},
+        {"kind": "escalation:escalate_5"},
+    ],
+)
+def test_the_fast_wire_form_is_byte_for_byte_what_the_email_package_writes(
+    changes: dict[str, object], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import itertools
+    import random
+
+    def same_boundaries() -> None:
+        tokens = itertools.count(42)
+        monkeypatch.setattr(random, "randrange", lambda _stop: next(tokens))
+
+    msg, sender = _message(**changes), "Trust Support <trust@rutland.example.gov.uk>"
+    same_boundaries()
+    fast = wire_bytes(msg, sender)
+    same_boundaries()
+    assert fast == _stdlib_wire(msg, sender)
+
+
+def test_a_boundary_found_in_a_body_is_never_used(monkeypatch: pytest.MonkeyPatch) -> None:
+    import random
+
+    monkeypatch.setattr(random, "randrange", lambda _stop: 42)
+    taken = "===============0000000000000000042=="
+    data = wire_bytes(_message(text=f"--{taken}\n"), "trust@rutland.example.gov.uk")
+    parsed = email.message_from_bytes(data)
+    assert parsed.get_boundary() == f"{taken}.0"
+    assert [p.get_payload() for p in parsed.walk()][1] == f"--{taken}\r\n"

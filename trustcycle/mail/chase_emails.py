@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 import pendulum
@@ -26,10 +27,13 @@ from trustcycle.outbox import NewEmail, enqueue
 from trustcycle.requests import RequestView
 
 
+# Cached: a tick formats the same few deadlines and cut-offs for thousands of requests.
+@lru_cache(maxsize=1024)
 def _when(at: datetime) -> str:
     return pendulum.instance(at).in_timezone(TIMEZONE).format("dddd D MMMM YYYY [at] HH:mm")
 
 
+@lru_cache(maxsize=1024)
 def _short(at: datetime) -> str:
     return pendulum.instance(at).in_timezone(TIMEZONE).format("D MMMM YYYY")
 

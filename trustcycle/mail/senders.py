@@ -106,6 +106,7 @@ class YagmailSender(_SenderBase):
         self._host = host or settings.host or "127.0.0.1"
         self._port = port or settings.port
         self._from = settings.sender_address
+        self._envelope_from = addr_spec(self._from)
         self._yag: yagmail.SMTP | None = None
 
     def __repr__(self) -> str:
@@ -151,17 +152,18 @@ class YagmailSender(_SenderBase):
     def send(self, msg: OutgoingMessage) -> str:
         """Send one message; reconnect once if the connection was dropped."""
         data = wire_bytes(msg, self._from)
+        recipients = msg.recipients
         if self._yag is None:
             self.open()
         try:
-            return self._transmit(msg.recipients, data)
+            return self._transmit(recipients, data)
         except (smtplib.SMTPServerDisconnected, OSError):
             # Trap: if the drop came after the server stored the message, this resend
             # duplicates it; the Message-ID is the same, so clients show it once.
             self.close()
             self.open()
             try:
-                return self._transmit(msg.recipients, data)
+                return self._transmit(recipients, data)
             except (smtplib.SMTPServerDisconnected, OSError) as exc:
                 raise ServerUnavailable(f"connection lost: {exc}") from None
 
@@ -171,14 +173,16 @@ class YagmailSender(_SenderBase):
         assert self._yag is not None
         smtp = self._yag.smtp
         smtp.ehlo_or_helo_if_needed()
-        code, text = smtp.mail(addr_spec(self._from))
+        # docmd rather than mail()/rcpt(): those re-parse every address (quoteaddr), and
+        # ours are bare addr-specs already checked at enqueue.
+        code, text = smtp.docmd("mail", f"FROM:<{self._envelope_from}>")
         if code != 250:
             self._reset(smtp)
             raise classify(code, _reply(code, text))
         refused: dict[str, str] = {}
         mildest = 0
         for rcpt in recipients:
-            code, text = smtp.rcpt(rcpt)
+            code, text = smtp.docmd("rcpt", f"TO:<{rcpt}>")
             if code not in (250, 251):
                 refused[rcpt] = _reply(code, text)
                 mildest = code if mildest == 0 or code < mildest else mildest
