@@ -16,22 +16,20 @@ from prefect.utilities.annotations import quote
 
 from tasks.chase import (
     SentLine,
-    apply_trust_config,
-    connect_database,
-    load_trust_config,
-    mark_missing_returns,
+    climb_ladder,
     open_requests,
+    open_trust,
     plan_dry_run,
     publish_artifacts,
-    queue_rungs,
-    read_request_table,
-    read_sent_lines,
+    read_tick_report,
     select_due_rungs,
     sweep_inbox_folder,
 )
 from tasks.mail import deliver_outbox
 from trustcycle import clock
 from trustcycle.clock import FixedClock, use_clock
+from trustcycle.config import TrustConfig
+from trustcycle.db import Database
 from trustcycle.requests import TableRow
 
 
@@ -91,16 +89,17 @@ def chase_returns(
     """Chase every partner's outstanding returns for the day `as_of` (default: today)."""
     # The clock seam: a simulated or catch-up day is the whole run's "now".
     with use_clock(FixedClock.on(as_of)) if as_of else nullcontext():
-        return _tick(clock.now(), dry_run, config_dir, inbox_dir, database_url)
+        now = clock.now()
+        cfg, db = open_trust(config_dir, database_url, now)
+        return _tick(now, dry_run, cfg, db, inbox_dir)
 
 
-def _tick(now: DateTime, dry_run: bool, config_dir: str, inbox_dir: str,
-          database_url: str | None) -> ChaseSummary:
+def _tick(now: DateTime, dry_run: bool, cfg: TrustConfig, db: Database,
+          inbox_dir: str) -> ChaseSummary:
+    """The chase's tasks for one day, on a configuration already applied to `db`."""
     today = now.date()
-    cfg = load_trust_config(config_dir)
-    db = connect_database(database_url)
     summary = ChaseSummary(as_of=today, dry_run=dry_run)
-    apply_trust_config(quote(db), quote(cfg), now)
+    sent_ids: list[int] = []
     if dry_run:
         summary.opened = open_requests(quote(db), quote(cfg), now, dry_run=True)
         selection, summary.selection_seconds = select_due_rungs(quote(db), quote(cfg), today)
@@ -111,14 +110,15 @@ def _tick(now: DateTime, dry_run: bool, config_dir: str, inbox_dir: str,
         swept = sweep_inbox_folder(quote(db), quote(cfg), inbox_dir, now)
         summary.returns_recorded = len(swept.recorded)
         summary.inbox_problems = [f"{p}: {why}" for p, why in swept.problems]
-        selection, summary.selection_seconds = select_due_rungs(quote(db), quote(cfg), today)
-        summary.rungs_queued = len(queue_rungs(quote(db), quote(cfg), quote(selection), now))
-        mark_missing_returns(quote(db), quote(cfg), quote(selection), now)
-        summary.marked_missing = len(selection.missing)
+        ladder = climb_ladder(quote(db), quote(cfg), today, now)
+        summary.selection_seconds = ladder.selection_seconds
+        summary.rungs_queued, summary.marked_missing = len(ladder.outbox_ids), ladder.missing
         report = deliver_outbox(quote(db), now=now, officer_email=cfg.trust.officer.email)
         summary.delivered, summary.delivery = report.sent, report.summary()
-        summary.sent = read_sent_lines(quote(db), report.sent_outbox_ids)
-    rows = read_request_table(quote(db), quote(cfg), today)
+        sent_ids = report.sent_outbox_ids
+    sent, rows = read_tick_report(quote(db), quote(cfg), today, sent_ids)
+    if not dry_run:
+        summary.sent = sent
     publish_artifacts(quote(table_rows(rows)), summary_markdown(summary),
                       f"Contribution requests as of {today}")
     return summary

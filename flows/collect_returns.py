@@ -18,13 +18,7 @@ from prefect.states import Completed, State
 from prefect.utilities.annotations import quote
 
 from flows.chase_returns import table_rows
-from tasks.chase import (
-    apply_trust_config,
-    connect_database,
-    load_trust_config,
-    publish_artifacts,
-    read_request_table,
-)
+from tasks.chase import open_trust, publish_artifacts, read_request_table
 from tasks.mail import deliver_outbox
 from tasks.returns import ReceivedReturn, close_collection, read_received, schedule_recheck
 from trustcycle import clock
@@ -71,9 +65,7 @@ def collect_returns(
     """Gather a process's returns; wait (by rescheduling) or proceed with the gaps marked."""
     with use_clock(FixedClock.on(as_of)) if as_of else nullcontext():
         now = clock.now()
-        cfg = load_trust_config(config_dir)
-        db = connect_database(database_url)
-        apply_trust_config(quote(db), quote(cfg), now)
+        cfg, db = open_trust(config_dir, database_url, now)
         dates = resolve_year(cfg)[process_id]
         assert dates.cutoff is not None
         today = now.date()

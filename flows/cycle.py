@@ -19,7 +19,7 @@ from prefect.utilities.annotations import quote
 
 from flows.chase_returns import ChaseSummary, _tick
 from flows.processes import run_statutory_process
-from tasks.chase import connect_database, load_trust_config
+from tasks.chase import open_trust
 from tasks.cycle import processes_due
 from trustcycle import clock
 from trustcycle.clock import FixedClock, use_clock
@@ -50,9 +50,8 @@ def run_cycle(
         if not is_working_day(today):
             return Completed(name="NotAWorkingDay", message=f"{today} is not a working day")
         day = CycleDay(as_of=today)
-        day.chase = _tick(now, dry_run, config_dir, inbox_dir, database_url)
-        cfg = load_trust_config(config_dir)
-        db = connect_database(database_url)
+        cfg, db = open_trust(config_dir, database_url, now)
+        day.chase = _tick(now, dry_run, cfg, db, inbox_dir)
         for pid in processes_due(quote(db), quote(cfg), today):
             state = run_statutory_process(
                 pid, today, dry_run, config_dir, cycle_year, database_url, approval

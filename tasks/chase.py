@@ -4,10 +4,16 @@ Large plain inputs (the configuration, the database, a 20,000-row selection) are
 the flows wrapped in `prefect.utilities.annotations.quote`, so Prefect does not walk them
 looking for futures. Each task installs the tick's instant as the clock, since a task may
 run in another thread than its flow.
+
+Seam: one process may run many flow runs (the simulated year runs ~40 days in one), so the
+parsed configuration (keyed on its files' sha256, so an officer's edit applies to the next
+run), the database engine (per URL and SQLite file) and "this configuration is already
+applied" are kept for the life of the process.
 """
 
 from __future__ import annotations
 
+import hashlib
 import time
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -16,12 +22,14 @@ from pathlib import Path
 from prefect import task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
-from sqlalchemy import select
+from sqlalchemy import make_url, select
 from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Session
 
 from trustcycle.clock import FixedClock, use_clock
 from trustcycle.config import TrustConfig, load_config
-from trustcycle.db import Database
+from trustcycle.config.loader import FILES, OPTIONAL_FILES
+from trustcycle.db import Database, database_url
 from trustcycle.db.apply import apply_config
 from trustcycle.db.models import OutboxMessage
 from trustcycle.requests import (
@@ -72,24 +80,111 @@ def _retry_on_db_errors(task: object, run: object, state: object) -> bool:
     return False
 
 
+@dataclass
+class _Shared:
+    """A database kept for the process: its SQLite file and the configurations applied."""
+
+    file: tuple[int, int] | None
+    db: Database
+    applied: set[str] = field(default_factory=set)  # sha256 of each configuration
+
+
+_configs: dict[Path, tuple[str, TrustConfig]] = {}
+_databases: dict[str, _Shared] = {}
+
+
+def config_sha256(config_dir: Path) -> str:
+    """The sha256 of every file `load_config` reads from `config_dir`."""
+    digest = hashlib.sha256()
+    for name in (*FILES, *OPTIONAL_FILES):
+        try:
+            content = (config_dir / name).read_bytes()
+        except OSError:
+            content = b"(unreadable)"
+        digest.update(f"{name}\0{len(content)}\0".encode() + content)
+    return digest.hexdigest()
+
+
+def read_config(config_dir: str | Path) -> TrustConfig:
+    """The validated configuration, parsed again only when one of its files changed."""
+    directory = Path(config_dir).resolve()
+    sha = config_sha256(directory)
+    cached = _configs.get(directory)
+    if cached is None or cached[0] != sha:
+        cached = (sha, load_config(Path(config_dir)))
+        _configs[directory] = cached
+    return cached[1]
+
+
+def _sqlite_file(url: str) -> tuple[int, int] | None:
+    """The (device, inode) of a SQLite database file: a file replaced at the same path
+    (a fresh simulation, a test's new database) must not reuse the old file's engine."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    try:
+        stat = Path(parsed.database).stat()
+    except OSError:
+        return None
+    return stat.st_dev, stat.st_ino
+
+
+def shared_database(url: str | None = None) -> Database:
+    """One migrated `Database` per URL (and SQLite file) per process."""
+    url = url or database_url()
+    shared = _databases.get(url)
+    if shared is not None and shared.file != _sqlite_file(url):
+        shared.db.dispose()
+        shared = None
+    if shared is None:
+        db = Database.from_url(url)
+        shared = _databases[url] = _Shared(_sqlite_file(url), db)
+    return shared.db
+
+
+def apply_once(db: Database, cfg: TrustConfig, now: datetime) -> str:
+    """Make the database match the configuration, unless this process already applied
+    these very files to it (applying is idempotent: a second pass finds nothing to do)."""
+    sha = config_sha256(cfg.directory.resolve())
+    shared = next((s for s in _databases.values() if s.db is db), None)
+    if shared is not None and sha in shared.applied:
+        return "unchanged (already applied in this process)"
+    with use_clock(FixedClock(now)), db.sessions.begin() as session:
+        summary = apply_config(session, cfg, actor=ACTOR).summary()
+    if shared is not None:
+        shared.applied.add(sha)
+    return summary
+
+
 @task(name="load-config", cache_policy=NO_CACHE)
 def load_trust_config(config_dir: str) -> TrustConfig:
     """Read and validate the trust's YAML (a configuration error fails the run at once)."""
-    return load_config(Path(config_dir))
+    return read_config(config_dir)
 
 
 @task(name="connect-database", retries=2, retry_delay_seconds=[2, 10], cache_policy=NO_CACHE)
 def connect_database(url: str | None = None) -> Database:
     """Connect to (and migrate) the database at `url` or `TRUSTCYCLE_DATABASE_URL`."""
-    return Database.from_url(url)
+    return shared_database(url)
 
 
 @task(name="apply-config", retries=2, retry_delay_seconds=[2, 10], cache_policy=NO_CACHE,
       retry_condition_fn=_retry_on_db_errors)
 def apply_trust_config(db: Database, cfg: TrustConfig, now: datetime) -> str:
     """Make the database match the configuration (idempotent: no change, no write)."""
-    with use_clock(FixedClock(now)), db.sessions.begin() as session:
-        return apply_config(session, cfg, actor=ACTOR).summary()
+    return apply_once(db, cfg, now)
+
+
+# `trustcycle config apply` as one step: a configuration error fails the run at once (it
+# is not retried); a database hiccup is.
+@task(name="open-trust", retries=2, retry_delay_seconds=[2, 10], cache_policy=NO_CACHE,
+      retry_condition_fn=_retry_on_db_errors)
+def open_trust(config_dir: str, url: str | None, now: datetime) -> tuple[TrustConfig, Database]:
+    """Read the trust's YAML and bring its database (schema and configuration) up to date."""
+    cfg = read_config(config_dir)
+    db = shared_database(url)
+    apply_once(db, cfg, now)
+    return cfg, db
 
 
 @task(name="open-requests", retries=2, retry_delay_seconds=[2, 10], cache_policy=NO_CACHE,
@@ -129,36 +224,32 @@ def select_due_rungs(db: Database, cfg: TrustConfig, today: date) -> tuple[Selec
     return selection, time.perf_counter() - started
 
 
-@task(name="queue-rungs", retries=2, retry_delay_seconds=[2, 10], cache_policy=NO_CACHE,
+@task(name="climb-ladder", retries=2, retry_delay_seconds=[2, 10], cache_policy=NO_CACHE,
       retry_condition_fn=_retry_on_db_errors)
-def queue_rungs(db: Database, cfg: TrustConfig, selection: Selection, now: datetime) -> list[int]:
-    """Queue the due rungs' emails and `Reminder` rows, one transaction per batch."""
-    queued: list[int] = []
+def climb_ladder(db: Database, cfg: TrustConfig, today: date, now: datetime) -> RungReport:
+    """Queue today's due rungs (emails and `Reminder` rows) and mark the cut-off's missing."""
+    started = time.perf_counter()
+    with db.sessions() as session:
+        selection = select_due(session, cfg, today=today)
+    report = RungReport(len(selection.due), len(selection.missing),
+                        time.perf_counter() - started)
     with use_clock(FixedClock(now)):
         for start in range(0, len(selection.due), BATCH):
             batch = selection.due[start:start + BATCH]
             for attempt in range(3):
                 try:
                     with db.immediate() as session:
-                        queued.extend(record_rungs(session, cfg, batch, now=now))
+                        report.outbox_ids.extend(record_rungs(session, cfg, batch, now=now))
                     break
                 except IntegrityError:
                     # A parallel run won a row between our check and our insert: the batch
                     # is rolled back whole and re-checked against what that run committed.
                     if attempt == 2:
                         raise
-    return queued
-
-
-@task(name="mark-missing", retries=2, retry_delay_seconds=[2, 10], cache_policy=NO_CACHE,
-      retry_condition_fn=_retry_on_db_errors)
-def mark_missing_returns(db: Database, cfg: TrustConfig, selection: Selection,
-                         now: datetime) -> list[int]:
-    """Mark requests past their cut-off missing and queue the officer's report per process."""
-    if not selection.missing:
-        return []
-    with use_clock(FixedClock(now)), db.immediate() as session:
-        return mark_missing(session, cfg, selection.missing, now=now, actor=ACTOR)
+        if selection.missing:
+            with db.immediate() as session:
+                mark_missing(session, cfg, selection.missing, now=now, actor=ACTOR)
+    return report
 
 
 @task(name="read-requests", cache_policy=NO_CACHE)
@@ -169,22 +260,27 @@ def read_request_table(db: Database, cfg: TrustConfig, today: date,
         return request_table(session, cfg, today=today, process=process)
 
 
-@task(name="read-sent", cache_policy=NO_CACHE)
-def read_sent_lines(db: Database, outbox_ids: list[int]) -> list[SentLine]:
-    """The messages of this tick that the server accepted, in sending order."""
-    lines: list[SentLine] = []
+@task(name="read-report", cache_policy=NO_CACHE)
+def read_tick_report(db: Database, cfg: TrustConfig, today: date,
+                     outbox_ids: list[int]) -> tuple[list[SentLine], list[TableRow]]:
+    """The messages of this tick the server accepted, and every request of the year."""
     with db.sessions() as session:
-        for start in range(0, len(outbox_ids), 1000):
-            chunk = outbox_ids[start:start + 1000]
-            for row in session.execute(
-                select(OutboxMessage.date_header, OutboxMessage.kind, OutboxMessage.to_addrs,
-                       OutboxMessage.cc_addrs, OutboxMessage.subject)
-                .where(OutboxMessage.id.in_(chunk)).order_by(OutboxMessage.id)
-            ):
-                to = ", ".join(row.to_addrs) + (f" (cc {', '.join(row.cc_addrs)})"
-                                                if row.cc_addrs else "")
-                day = local_day(row.date_header).isoformat() if row.date_header else "-"
-                lines.append(SentLine(day, row.kind, to, row.subject))
+        return _sent_lines(session, outbox_ids), request_table(session, cfg, today=today)
+
+
+def _sent_lines(session: Session, outbox_ids: list[int]) -> list[SentLine]:
+    lines: list[SentLine] = []
+    for start in range(0, len(outbox_ids), 1000):
+        chunk = outbox_ids[start:start + 1000]
+        for row in session.execute(
+            select(OutboxMessage.date_header, OutboxMessage.kind, OutboxMessage.to_addrs,
+                   OutboxMessage.cc_addrs, OutboxMessage.subject)
+            .where(OutboxMessage.id.in_(chunk)).order_by(OutboxMessage.id)
+        ):
+            to = ", ".join(row.to_addrs) + (f" (cc {', '.join(row.cc_addrs)})"
+                                            if row.cc_addrs else "")
+            day = local_day(row.date_header).isoformat() if row.date_header else "-"
+            lines.append(SentLine(day, row.kind, to, row.subject))
     return lines
 
 

@@ -7,15 +7,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import lru_cache
-from pathlib import Path
 
 from prefect import task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import INPUTS, NO_CACHE, RUN_ID, TASK_SOURCE
 
+from tasks.chase import read_config, shared_database
 from trustcycle.clock import FixedClock, use_clock
-from trustcycle.config import TrustConfig, load_config
+from trustcycle.config import TrustConfig
 from trustcycle.db import Database
 from trustcycle.drafts.inputs import inputs_sha256
 from trustcycle.papers import build_and_store, load_inputs
@@ -38,15 +37,15 @@ class DraftSummary:
         return sum(1 for r in self.returns if r.get("Status") == "Missing")
 
 
-@lru_cache(maxsize=8)
 def database(url: str | None) -> Database:
     """One migrated `Database` per URL per process (engines are pooled, not per task)."""
-    return Database.from_url(url)
+    return shared_database(url)
 
 
 def trust_config(config_dir: str) -> TrustConfig:
-    """The validated configuration, read afresh (an officer's edit applies to the next run)."""
-    return load_config(Path(config_dir))
+    """The validated configuration, parsed again when a file changed (an officer's edit
+    applies to the next run)."""
+    return read_config(config_dir)
 
 
 @task(name="fingerprint-draft-inputs", retries=2, retry_delay_seconds=[2, 10],

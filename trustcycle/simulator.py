@@ -16,8 +16,8 @@ from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settin
 from sqlalchemy import func, select
 
 from flows.cycle import run_cycle
+from tasks.chase import read_config, shared_database
 from trustcycle.clock import FixedClock, use_clock
-from trustcycle.config import load_config
 from trustcycle.config.loader import TrustConfig
 from trustcycle.db import Database
 from trustcycle.db.models import CycleYear, Draft, Process, Trust
@@ -105,9 +105,10 @@ def run_simulation(
     config_dir: Path, out: Path, year: int, *, progress: bool = True
 ) -> SimulationResult:
     """Simulate the cycle year `year` of the configuration in `config_dir` into `out`."""
-    cfg = load_config(config_dir)
+    # The flows' own configuration and engine: one parse and one pool for the whole year.
+    cfg = read_config(config_dir)
     db_url = f"sqlite:///{out / 'trustcycle.db'}"
-    db = Database.from_url(db_url)
+    db = shared_database(db_url)
     answers: dict[pendulum.Date, list[ScriptedReturn]] = defaultdict(list)
     for answer in scripted_returns(cfg, year):
         if answer.day is not None:

@@ -36,13 +36,18 @@ def _prepare_config(source: Path, out: Path, year: int, scenario: Path | None) -
 # Measured here: with Prefect's defaults (write every task-run event on its own) the local
 # server's SQLite file is locked often enough that the client backs off 2 s on HTTP 503 on
 # most simulated days (103 s a year); batching the recorders' writes gives 33-47 s.
+# Trap: a flush still takes the write lock while the client creates a flow run (the server
+# reads, then inserts: SQLite refuses that upgrade at once, busy_timeout or not), so a
+# flush every 2 s still cost 2-5 back-offs of 2 s a year. Every 10 s leaves ~3 flushes in
+# the year's run and none of those back-offs; the last batch is written when the server
+# stops (a few hundred rows, well inside the 5 s Prefect gives it).
 SERVER_BATCHING = {
     "PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_BATCH_SIZE": "1000",
     "PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_READ_BATCH_SIZE": "1000",
-    "PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_FLUSH_INTERVAL": "2",
+    "PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_FLUSH_INTERVAL": "10",
     "PREFECT_SERVER_SERVICES_EVENT_PERSISTER_BATCH_SIZE": "1000",
     "PREFECT_SERVER_SERVICES_EVENT_PERSISTER_READ_BATCH_SIZE": "1000",
-    "PREFECT_SERVER_SERVICES_EVENT_PERSISTER_FLUSH_INTERVAL": "2",
+    "PREFECT_SERVER_SERVICES_EVENT_PERSISTER_FLUSH_INTERVAL": "10",
     "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
 }
 

@@ -24,6 +24,7 @@ from trustcycle.db.models import OutboxMessage
 from trustcycle.mail.message import Attachment
 from trustcycle.mail.render import render_email
 from trustcycle.outbox import NewEmail, enqueue
+from trustcycle.portal.links import config_cycle_end, secret_from_env, token_link
 from trustcycle.requests import RequestView
 
 
@@ -42,6 +43,20 @@ def _person(p: Any) -> dict[str, str | None]:
     return {"name": p.name, "role": p.role, "email": p.email}
 
 
+def portal_link(cfg: TrustConfig, token: str) -> str | None:
+    """The request's signed portal link, valid to the end of the cycle year.
+
+    None without a portal secret: an unsigned link would only meet the portal's 403, so the
+    email then tells the partner to reply to the officer instead.
+    """
+    assert cfg.trust.portal_url is not None
+    try:
+        secret = secret_from_env()
+    except ValueError:
+        return None
+    return token_link(cfg.trust.portal_url, token, config_cycle_end(cfg), secret)
+
+
 def common_context(cfg: TrustConfig, view: RequestView) -> dict[str, Any]:
     """What every email about one request says: who, what, why, by when, how, whom to ask."""
     proc = cfg.processes[view.process]
@@ -58,7 +73,7 @@ def common_context(cfg: TrustConfig, view: RequestView) -> dict[str, Any]:
         "deadline": _when(view.deadline_at),
         "deadline_short": _short(view.deadline_at),
         "cutoff": _when(view.cutoff_at),
-        "portal_link": f"{portal.rstrip('/')}/r/{view.token}" if portal else None,
+        "portal_link": portal_link(cfg, view.token) if portal else None,
         "record_command": (
             f"trustcycle returns record --process {view.process} --partner {view.partner} "
             f"--return {view.return_id} --file YOUR_FILE"
