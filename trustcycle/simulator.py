@@ -7,6 +7,7 @@ An entrypoint shell (it imports the flows), kept out of the domain modules.
 from __future__ import annotations
 
 import os
+import secrets
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,11 +21,10 @@ from tasks.chase import read_config, shared_database
 from trustcycle.clock import FixedClock, use_clock
 from trustcycle.config.loader import TrustConfig
 from trustcycle.db import Database
-from trustcycle.db.models import CycleYear, Draft, Process, Trust
+from trustcycle.db.models import ContributionRequest, CycleYear, Draft, Partner, Process, Trust
 from trustcycle.mail.sink import MailSink
 from trustcycle.report import emails_sent, summary_json, year_summary
-from trustcycle.returns import record_return, resolve_owed
-from trustcycle.simulation import ScriptedReturn, days_to_visit, scripted_payload, scripted_returns
+from trustcycle.simulation import ScriptedReturn, days_to_visit, scripted_returns
 from trustcycle.timeline import timeline
 
 ANSWER_HOUR = 8  # scripted partners answer before the 09:00 chase
@@ -36,21 +36,50 @@ class SimulationResult:
     report: str
 
 
-def _answer(db: Database, cfg: TrustConfig, answer: ScriptedReturn, store: Path) -> None:
-    assert answer.day is not None
-    with use_clock(FixedClock.on(answer.day, ANSWER_HOUR, 30)) as clk:
-        owed = resolve_owed(cfg, answer.process, answer.partner, answer.return_id)
-        with db.session_factory.begin() as session:
-            record_return(
-                session,
-                cfg,
-                owed,
-                now=clk.now(),
-                actor=f"{answer.partner} (scripted)",
-                channel="simulated",
-                payload=scripted_payload(cfg, answer.process, answer.partner),
-                store=store,
+class ScriptedPartners:
+    """Scripted partners answering through the portal's own submission path (in-process
+    ASGI: the same forms, validation, storage and receipt as a partner's browser)."""
+
+    BASE_URL = "http://127.0.0.1:8080"
+
+    def __init__(self, db: Database, cfg: TrustConfig, year: int, uploads: Path) -> None:
+        from trustcycle.portal.app import create_app
+
+        self.db, self.cfg, self.year = db, cfg, year
+        self.secret = os.environ.setdefault("TRUSTCYCLE_PORTAL_SECRET", secrets.token_urlsafe(48))
+        self.app = create_app(db, cfg, self.secret, uploads)
+
+    def _token(self, answer: ScriptedReturn) -> str | None:
+        with self.db.session_factory() as session:
+            return session.scalar(
+                select(ContributionRequest.token)
+                .join(Process, Process.id == ContributionRequest.process_id)
+                .join(CycleYear, Process.cycle_year_id == CycleYear.id)
+                .join(Partner, Partner.id == ContributionRequest.partner_id)
+                .where(
+                    CycleYear.year == self.year,
+                    Process.config_id == answer.process,
+                    Partner.config_id == answer.partner,
+                    ContributionRequest.return_id == answer.return_id,
+                )
             )
+
+    def answer(self, answer: ScriptedReturn) -> None:
+        """Submit one scripted return at 08:30 on its day, before the 09:00 chase."""
+        from trustcycle.portal.links import config_cycle_end, token_link
+        from trustcycle.portal.scripted import submit_scripted
+
+        assert answer.day is not None
+        with use_clock(FixedClock.on(answer.day, ANSWER_HOUR, 30)):
+            token = self._token(answer)
+            if token is None:
+                raise RuntimeError(f"{answer}: no request open to answer")
+            link = token_link(
+                self.BASE_URL, token, config_cycle_end(self.cfg, self.year), self.secret.encode()
+            )
+            result = submit_scripted(self.app, link, self.cfg, answer.process, answer.partner)
+        if not result.ok:
+            raise RuntimeError(f"{answer}: the portal answered {result.status}")
 
 
 def _write_drafts(db: Database, cfg: TrustConfig, year: int, out: Path) -> int:
@@ -125,6 +154,7 @@ def run_simulation(
                 "TRUSTCYCLE_MAIL_FROM": cfg.trust.officer.email,
             }
         )
+        partners = ScriptedPartners(db, cfg, year, out / "uploads")
         bar = None
         if progress:
             from tqdm import tqdm
@@ -134,7 +164,7 @@ def run_simulation(
             if bar is not None:
                 bar.set_description(day.format("YYYY-MM-DD ddd"))
             for answer in answers.get(day, []):
-                _answer(db, cfg, answer, out / "returns")
+                partners.answer(answer)
             run_cycle(
                 as_of=day,
                 config_dir=str(config_dir),

@@ -144,3 +144,13 @@ def test_every_process_leaves_its_drafts_in_three_formats(simulated: Path) -> No
             )
     cypp = next((simulated / "drafts").glob("cypp_annual_review-*.md")).read_text()
     assert "Ensure children and young people are safe" in cypp
+
+
+def test_scripted_partners_answer_through_the_portal(simulated: Path) -> None:
+    import sqlite3
+
+    with sqlite3.connect(simulated / "trustcycle.db") as conn:
+        channels = dict(
+            conn.execute("SELECT channel, count(*) FROM return_version GROUP BY channel").fetchall()
+        )
+    assert set(channels) == {"portal"} and channels["portal"] > 0

@@ -67,7 +67,7 @@ def _simulate(args: argparse.Namespace) -> int:
     load_config(args.config)  # fail on a bad configuration before touching DIR
     cfg_source = load_config(args.config, scenario=Path(args.scenario) if args.scenario else None)
     year = args.year or cfg_source.trust.cycle_year
-    for sub in ("mail", "drafts", "returns", "inbox"):
+    for sub in ("mail", "drafts", "returns", "inbox", "uploads"):
         shutil.rmtree(out / sub, ignore_errors=True)
     (out / "trustcycle.db").unlink(missing_ok=True)
     out.mkdir(parents=True, exist_ok=True)
