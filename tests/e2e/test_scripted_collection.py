@@ -24,17 +24,12 @@ from tests.integration.test_chase_fixtures import (
     senior,
     write_config,
 )
-from tests.plugins import prefect_harness as prefect_plugin
-from tests.plugins import smtp_sink as smtp_plugin
 from tests.plugins.smtp_sink import SmtpTestServer
 from trustcycle.cli import main as cli
 from trustcycle.clock import FixedClock, use_clock
 from trustcycle.workdays import is_working_day
 
 # Fixtures of the shared plugins, made visible to this module's tests.
-prefect_harness = prefect_plugin.prefect_harness
-smtp_server = smtp_plugin.smtp_server
-mail_settings = smtp_plugin.mail_settings
 
 FIRST, LAST = date(2026, 4, 27), date(2026, 5, 21)
 EXPECTED = [

@@ -13,15 +13,10 @@ from pathlib import Path
 
 import yaml
 
-from tests.plugins import prefect_harness as prefect_plugin
-from tests.plugins import smtp_sink as smtp_plugin
 from trustcycle.chase import rung_days
 from trustcycle.config import load_config
 
 # Fixtures of the shared plugins, made visible to this module's tests.
-prefect_harness = prefect_plugin.prefect_harness
-smtp_server = smtp_plugin.smtp_server
-mail_settings = smtp_plugin.mail_settings
 
 PARTNERS = ("alpha", "bravo", "charlie", "delta", "echo")
 MANAGER = "manager@trust.example.gov.uk"

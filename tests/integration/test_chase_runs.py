@@ -13,8 +13,6 @@ from sqlalchemy import func, select
 
 from flows.chase_returns import chase_returns
 from tests.integration.test_chase_fixtures import PARTNERS, contact, write_config
-from tests.plugins import prefect_harness as prefect_plugin
-from tests.plugins import smtp_sink as smtp_plugin
 from tests.plugins.smtp_sink import SmtpTestServer
 from trustcycle.clock import FixedClock, use_clock
 from trustcycle.config import load_config
@@ -23,9 +21,6 @@ from trustcycle.db.models import OutboxMessage, Reminder
 from trustcycle.requests import record_rungs, select_due
 
 # Fixtures of the shared plugins, made visible to this module's tests.
-prefect_harness = prefect_plugin.prefect_harness
-smtp_server = smtp_plugin.smtp_server
-mail_settings = smtp_plugin.mail_settings
 
 
 def _kinds(server: SmtpTestServer) -> list[str]:

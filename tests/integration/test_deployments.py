@@ -15,7 +15,6 @@ from prefect.schedules import Schedule
 from prefect.server.schemas.schedules import CronSchedule
 
 from deployments.build import DeploymentPlan, build, plan
-from tests.plugins.prefect_harness import prefect_harness  # noqa: F401
 from trustcycle.config import TrustConfig, load_config
 from trustcycle.timeline import resolve_year
 from trustcycle.workdays import at_local

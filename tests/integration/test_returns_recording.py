@@ -17,8 +17,6 @@ from sqlalchemy import func, select
 from flows.chase_returns import chase_returns
 from flows.collect_returns import collect_returns
 from tests.integration.test_chase_fixtures import OFFICER, write_config
-from tests.plugins import prefect_harness as prefect_plugin
-from tests.plugins import smtp_sink as smtp_plugin
 from tests.plugins.smtp_sink import SmtpTestServer
 from trustcycle.cli import main as cli
 from trustcycle.clock import FixedClock, use_clock
@@ -28,9 +26,6 @@ from trustcycle.db.apply import apply_config
 from trustcycle.db.models import AuditLog, ContributionRequest, ReturnVersion
 
 # Fixtures of the shared plugins, made visible to this module's tests.
-prefect_harness = prefect_plugin.prefect_harness
-smtp_server = smtp_plugin.smtp_server
-mail_settings = smtp_plugin.mail_settings
 
 
 def _counts(url: str) -> tuple[int, int, int]:

@@ -19,8 +19,6 @@ from sqlalchemy import select
 
 from flows.assemble_draft import SignOff, assemble_draft
 from tests.integration.drafts_support import RUTLAND, record, rutland, seed
-from tests.plugins import smtp_sink
-from tests.plugins.prefect_harness import prefect_harness  # noqa: F401
 from tests.plugins.smtp_sink import SmtpTestServer
 from trustcycle.db import Database
 from trustcycle.db.models import AuditLog, Draft, Notification
@@ -33,9 +31,6 @@ MEMBERS = {"c.benham@rutland.example.gov.uk", "anne.cole@nhs.example.uk",
 CLERK = "childrens.trust@rutland.example.gov.uk"
 
 pytestmark = pytest.mark.usefixtures("prefect_harness", "mail_settings")
-# The shared plugin's fixtures, made visible to this module.
-smtp_server = smtp_sink.smtp_server
-mail_settings = smtp_sink.mail_settings
 
 
 @pytest.fixture
