@@ -75,7 +75,7 @@ def _simulate(args: argparse.Namespace) -> int:
         Path(args.config), out, year, Path(args.scenario) if args.scenario else None
     )
     prefect_environment(quiet=not args.verbose)
-    from trustcycle.simulator import run_simulation
+    from trustcycle.cli.simulator import run_simulation
 
     result = run_simulation(config_dir, out, year, progress=not args.no_progress)
     (out / "summary.json").write_text(json.dumps(result.summary, indent=2) + "\n")
