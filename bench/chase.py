@@ -2,14 +2,16 @@
 
 Builds a trust of 5,000 partners x 4 processes (20,000 open requests, inserted directly in
 a SQLite file), all due the same rung on the tick's day, and a loopback aiosmtpd that
-discards what it receives. Then, in the same run:
+discards what it receives, in a process of its own (so the server does not share a GIL
+with the tick or the loops; `--in-process-server` runs it in a thread, as it once did).
+Then, in the same run:
 - the tick: `chase-returns` through Prefect (select, render, queue, deliver over yagmail);
 - a bare loop sending the tick's messages, pre-rendered, through one yagmail connection;
 - the same through plain smtplib.
 Prints the selection time, the tick's time, the loops' times and msgs/s, the tick's
 Prefect task runs (constant whatever the number of messages), and last `ratio <tick/yagmail>`.
 
-Run: .venv/bin/python bench/chase.py [--partners 5000] [--processes 4]
+Run: .venv/bin/python bench/chase.py [--partners 5000] [--processes 4] [--in-process-server]
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import argparse
 import asyncio
 import os
 import smtplib
+import subprocess
 import sys
 import tempfile
 import time
@@ -49,6 +52,30 @@ from trustcycle.timeline import resolve_year  # noqa: E402
 
 MAIL_FROM = "trust.support@bench.example.gov.uk"
 TICK_DAY = date(2026, 5, 8)  # 3 working days before every deadline (Wednesday 13 May)
+
+
+# The server process: aiosmtpd discarding every message, until its stdin closes.
+SERVER = """
+import sys
+from aiosmtpd.controller import Controller
+class Discard:
+    async def handle_DATA(self, server, session, envelope):
+        return "250 OK"
+controller = Controller(Discard(), hostname="127.0.0.1", port=int(sys.argv[1]))
+controller.start()
+print("ready", flush=True)
+sys.stdin.read()
+controller.stop()
+"""
+
+
+def free_port() -> int:
+    """A loopback port nobody listens on (for the server process to bind)."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
 
 
 class Discard:
@@ -159,18 +186,32 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--partners", type=int, default=5000)
     parser.add_argument("--processes", type=int, default=4)
+    parser.add_argument("--in-process-server", action="store_true",
+                        help="run aiosmtpd in a thread of this process (shares its GIL)")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="trustcycle-bench-"))
     config = write_config(work / "config", args.partners, args.processes)
     url = f"sqlite:///{work / 'bench.db'}"
     db = Database.from_url(url)
     count = build_requests(db, config)
-    server = MailSink(work / "mail", handler=Discard())
-    server.start()
+    if args.in_process_server:
+        server = MailSink(work / "mail", handler=Discard())
+        server.start()
+        try:
+            run(server.port, work, config, url, db, count, args)
+        finally:
+            server.stop()
+        return
+    port = free_port()
+    process = subprocess.Popen([sys.executable, "-c", SERVER, str(port)],
+                               stdin=subprocess.PIPE, stdout=subprocess.PIPE)
     try:
-        run(server.port, work, config, url, db, count, args)
+        assert process.stdout is not None and process.stdout.readline().startswith(b"ready")
+        run(port, work, config, url, db, count, args)
     finally:
-        server.stop()
+        assert process.stdin is not None
+        process.stdin.close()
+        process.wait(timeout=30)
 
 
 def run(port: int, work: Path, config: Path, url: str, db: Database, count: int,
@@ -183,7 +224,9 @@ def run(port: int, work: Path, config: Path, url: str, db: Database, count: int,
 
     os.environ.update({"TRUSTCYCLE_SMTP_HOST": "127.0.0.1", "TRUSTCYCLE_SMTP_PORT": str(port),
                        "TRUSTCYCLE_MAIL_FROM": MAIL_FROM, "TRUSTCYCLE_SMTP_STARTTLS": "false"})
-    print(f"open requests: {count} ({args.partners} partners x {args.processes} processes)")
+    where = "in this process" if args.in_process_server else "in its own process"
+    print(f"open requests: {count} ({args.partners} partners x {args.processes} processes); "
+          f"SMTP server {where}")
     with temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}), prefect_test_harness():
         started = time.perf_counter()
         state = chase_returns(as_of=TICK_DAY, config_dir=str(config),

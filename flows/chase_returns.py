@@ -9,12 +9,15 @@ from __future__ import annotations
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import date
+from threading import Event
 
 from pendulum import DateTime
 from prefect import flow
+from prefect.futures import wait
 from prefect.utilities.annotations import quote
 
 from tasks.chase import (
+    RungReport,
     SentLine,
     climb_ladder,
     open_requests,
@@ -30,6 +33,7 @@ from trustcycle import clock
 from trustcycle.clock import FixedClock, use_clock
 from trustcycle.config import TrustConfig
 from trustcycle.db import Database
+from trustcycle.outbox import DeliveryReport
 from trustcycle.requests import TableRow
 
 
@@ -94,6 +98,20 @@ def chase_returns(
         return _tick(now, dry_run, cfg, db, inbox_dir)
 
 
+def _climb_and_deliver(db: Database, cfg: TrustConfig,
+                       now: DateTime) -> tuple[RungReport, DeliveryReport]:
+    """Climb the ladder and deliver at once: delivery sends each chunk of rungs as soon as
+    it is committed, and stops when the ladder has finished (retries included) and nothing
+    claimable remains. Two task runs, whatever the number of messages."""
+    ladder = climb_ladder.submit(quote(db), quote(cfg), now.date(), now)
+    ladder_done = Event()
+    ladder.add_done_callback(lambda _: ladder_done.set())
+    delivery = deliver_outbox.submit(quote(db), now=now, officer_email=cfg.trust.officer.email,
+                                     producer_done=quote(ladder_done))
+    wait([ladder, delivery])
+    return ladder.result(), delivery.result()
+
+
 def _tick(now: DateTime, dry_run: bool, cfg: TrustConfig, db: Database,
           inbox_dir: str) -> ChaseSummary:
     """The chase's tasks for one day, on a configuration already applied to `db`."""
@@ -110,10 +128,9 @@ def _tick(now: DateTime, dry_run: bool, cfg: TrustConfig, db: Database,
         swept = sweep_inbox_folder(quote(db), quote(cfg), inbox_dir, now)
         summary.returns_recorded = len(swept.recorded)
         summary.inbox_problems = [f"{p}: {why}" for p, why in swept.problems]
-        ladder = climb_ladder(quote(db), quote(cfg), today, now)
+        ladder, report = _climb_and_deliver(db, cfg, now)
         summary.selection_seconds = ladder.selection_seconds
         summary.rungs_queued, summary.marked_missing = len(ladder.outbox_ids), ladder.missing
-        report = deliver_outbox(quote(db), now=now, officer_email=cfg.trust.officer.email)
         summary.delivered, summary.delivery = report.sent, report.summary()
         sent_ids = report.sent_outbox_ids
     sent, rows = read_tick_report(quote(db), quote(cfg), today, sent_ids)

@@ -41,12 +41,14 @@ from trustcycle.requests import (
     open_due_requests,
     record_rungs,
     request_table,
+    rung_messages,
     select_due,
 )
 from trustcycle.returns import SweepReport, sweep_inbox
 
 ACTOR = "chase"
-BATCH = 1000
+# Rungs per transaction: small enough that delivery, running alongside, starts early.
+BATCH = 500
 
 
 @dataclass(frozen=True)
@@ -236,10 +238,14 @@ def climb_ladder(db: Database, cfg: TrustConfig, today: date, now: datetime) -> 
     with use_clock(FixedClock(now)):
         for start in range(0, len(selection.due), BATCH):
             batch = selection.due[start:start + BATCH]
+            # Rendered before the transaction: on SQLite it holds the write lock, which
+            # delivery running alongside needs for each sent mark.
+            emails = rung_messages(cfg, batch, now=now)
             for attempt in range(3):
                 try:
                     with db.immediate() as session:
-                        report.outbox_ids.extend(record_rungs(session, cfg, batch, now=now))
+                        report.outbox_ids.extend(
+                            record_rungs(session, cfg, batch, now=now, emails=emails))
                     break
                 except IntegrityError:
                     # A parallel run won a row between our check and our insert: the batch

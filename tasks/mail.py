@@ -7,6 +7,7 @@ import os
 import socket
 import uuid
 from datetime import datetime
+from threading import Event
 
 from prefect import get_run_logger, task
 from prefect.blocks.system import Secret
@@ -61,8 +62,11 @@ def deliver_outbox(
     worker_id: str | None = None,
     officer_email: str | None = None,
     batch_size: int = 500,
+    producer_done: Event | None = None,
 ) -> DeliveryReport:
-    """Send every due outbox message over one SMTP connection (or write a dry run's files)."""
+    """Send every due outbox message over one SMTP connection (or write a dry run's files).
+
+    With `producer_done` (pass it quoted), keep claiming until it is set and none is left."""
     db = database if isinstance(database, Database) else Database.from_url(database)
     settings = SmtpSettings()
     with open_sender(settings, smtp_password(settings), dry_run=dry_run) as sender:
@@ -74,6 +78,7 @@ def deliver_outbox(
             batch_size=batch_size,
             dry_run=dry_run,
             officer_email=officer_email,
+            producer_done=producer_done,
         )
     logger = _logger()
     # The report, never the settings: SmtpSettings carries the password.

@@ -14,6 +14,9 @@ one connection, and records the server's reply. Guarantees and their limits:
 - Transient failures (4xx, timeouts) are retried on later ticks with backoff; permanent
   ones (5xx) go `dead`, are listed by `failures()` and alert the officer; neither holds up
   other messages. An unreachable server stops the batch and releases its rows untouched.
+- Pipelining: with `producer_done`, delivery runs while a producer is still committing rows
+  (the chase's ladder); it claims only committed rows, and an empty claim waits and claims
+  again until the producer has finished and nothing claimable remains.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from threading import Event
 from typing import Any
 
 from sqlalchemy import Engine, Row, and_, bindparam, case, or_, select, text, update
@@ -547,8 +551,13 @@ def deliver_pending(
     max_attempts: int = MAX_ATTEMPTS,
     officer_email: str | None = None,
     on_sent: Callable[[OutgoingMessage, str], None] | None = None,
+    producer_done: Event | None = None,
+    poll_seconds: float = 0.05,
 ) -> DeliveryReport:
-    """Send every due outbox message through `sender` (one connection), claiming in batches."""
+    """Send every due outbox message through `sender` (one connection), claiming in batches.
+
+    With `producer_done`, rows are still being committed: until it is set, an empty claim
+    waits `poll_seconds` and claims again."""
     if dry_run:
         return _dry_run(
             session_factory, sender, now=now, worker_id=worker_id, batch_size=batch_size
@@ -569,6 +578,8 @@ def deliver_pending(
         return report
     try:
         while report.server_unavailable is None:
+            # Read before claiming: a producer done by then committed all it will.
+            last_pass = producer_done is None or producer_done.is_set()
             batch = claim(
                 session_factory,
                 worker_id=worker_id,
@@ -577,7 +588,11 @@ def deliver_pending(
                 lease_seconds=lease_seconds,
             )
             if not batch:
-                break
+                if last_pass:
+                    break
+                assert producer_done is not None
+                producer_done.wait(poll_seconds)
+                continue
             report.claimed += len(batch)
             _send_batch(run, sender, batch, commit_every, on_sent)
     finally:

@@ -39,7 +39,7 @@ from trustcycle.db.models import (
     RequestStatus,
     Trust,
 )
-from trustcycle.outbox import enqueue_many
+from trustcycle.outbox import NewEmail, enqueue_many
 from trustcycle.timeline import ProcessDates, resolve_year
 
 
@@ -296,16 +296,26 @@ def select_due(session: Session, cfg: TrustConfig, *, today: date,
     return Selection(due, missing)
 
 
+def rung_messages(cfg: TrustConfig, batch: list[DueRung], *, now: datetime) -> list[NewEmail]:
+    """Each rung's email, rendered (pure: no session, so no lock held while rendering)."""
+    from trustcycle.mail.chase_emails import rung_message
+
+    return [rung_message(cfg, d.request, d.rung, now=now) for d in batch]
+
+
 def record_rungs(session: Session, cfg: TrustConfig, batch: list[DueRung], *,
-                 now: datetime) -> list[int]:
+                 now: datetime, emails: list[NewEmail] | None = None) -> list[int]:
     """Queue each rung's email and its `Reminder` row in the caller's transaction.
 
     UNIQUE(request, rung) is the guarantee a rung is never sent twice: a parallel run's
     rows win (`ON CONFLICT DO NOTHING` on both the outbox key and the reminder), and only
-    the reminders this call inserted are returned, as their outbox ids.
+    the reminders this call inserted are returned, as their outbox ids. `emails`, if given,
+    are `rung_messages(cfg, batch, now=now)` rendered before the transaction began.
     """
-    from trustcycle.mail.chase_emails import rung_key, rung_message
+    from trustcycle.mail.chase_emails import rung_key
 
+    if emails is None:
+        emails = rung_messages(cfg, batch, now=now)
     ids = [d.request.id for d in batch]
     have = set(session.execute(
         select(Reminder.contribution_request_id, Reminder.rung)
@@ -316,14 +326,14 @@ def record_rungs(session: Session, cfg: TrustConfig, batch: list[DueRung], *,
                                              ContributionRequest.status == "open")
     ))
     # Sent by a parallel run, or returned since the selection: skipped.
-    todo = [d for d in batch
+    todo = [(d, e) for d, e in zip(batch, emails, strict=True)
             if (d.request.id, d.rung.name) not in have and d.request.id in still_open]
     if not todo:
         return []
-    outbox = enqueue_many(session, [rung_message(cfg, d.request, d.rung, now=now) for d in todo])
+    outbox = enqueue_many(session, [e for _, e in todo])
     sent_on = local_day(now)
     rows = [{"contribution_request_id": d.request.id, "rung": d.rung.name, "sent_on": sent_on,
-             "outbox_message_id": outbox[rung_key(d.request.id, d.rung.name)]} for d in todo]
+             "outbox_message_id": outbox[rung_key(d.request.id, d.rung.name)]} for d, _ in todo]
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     table = Reminder.__table__
     statement = insert(table).on_conflict_do_nothing(

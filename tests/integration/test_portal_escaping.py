@@ -2,15 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
 from fastapi.testclient import TestClient
 
-from tests.integration.portal_support import BASE, DURING_CYCLE, Portal, build_portal
-from trustcycle.clock import use_clock
-from trustcycle.db import Database
+from tests.integration.portal_support import Portal
 from trustcycle.portal.client import submit_via_portal
 
 SCRIPT = '<script>alert("x")</script>'
@@ -26,15 +20,6 @@ def _assert_escaped(html: str) -> None:
     assert "pwned" not in html
 
 
-@pytest.fixture
-def portal(database: Database, tmp_path: Path) -> Iterator[Portal]:
-    with use_clock(DURING_CYCLE):
-        yield build_portal(database, tmp_path)
-
-
-@pytest.fixture
-def client(portal: Portal) -> TestClient:
-    return TestClient(portal.app, base_url=BASE)
 
 
 def test_hostile_text_is_escaped_when_a_form_is_shown_again_with_errors(

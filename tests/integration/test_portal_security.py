@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -15,23 +13,10 @@ from tests.integration.portal_support import (
     DURING_CYCLE,
     SECRET,
     Portal,
-    build_portal,
 )
 from trustcycle.clock import FixedClock, use_clock
-from trustcycle.db import Database
 from trustcycle.portal import links
 from trustcycle.portal.client import submit_via_portal
-
-
-@pytest.fixture
-def portal(database: Database, tmp_path: Path) -> Iterator[Portal]:
-    with use_clock(DURING_CYCLE):
-        yield build_portal(database, tmp_path)
-
-
-@pytest.fixture
-def client(portal: Portal) -> TestClient:
-    return TestClient(portal.app, base_url=BASE)
 
 
 def _parts(link: str) -> tuple[str, str, str]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextvars
 import hashlib
 import json
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from pathlib import Path
@@ -15,15 +14,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from tests.integration.portal_support import (
-    BASE,
     CYPP_POLICE_OK,
-    DURING_CYCLE,
     OPENED,
     Portal,
-    build_portal,
 )
-from trustcycle.clock import use_clock
-from trustcycle.db import Database
 from trustcycle.db.models import AuditLog, OutboxMessage, ReturnVersion
 from trustcycle.portal import submit_scripted
 from trustcycle.portal.client import submit_via_portal
@@ -32,15 +26,6 @@ from trustcycle.requests import select_due
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
-@pytest.fixture
-def portal(database: Database, tmp_path: Path) -> Iterator[Portal]:
-    with use_clock(DURING_CYCLE):
-        yield build_portal(database, tmp_path)
-
-
-@pytest.fixture
-def client(portal: Portal) -> TestClient:
-    return TestClient(portal.app, base_url=BASE)
 
 
 def _versions(portal: Portal, process: str, partner: str) -> list[ReturnVersion]:

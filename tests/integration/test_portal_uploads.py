@@ -13,7 +13,6 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from tests.integration.portal_support import (
-    BASE,
     CYPP_POLICE_OK,
     DURING_CYCLE,
     Portal,
@@ -37,10 +36,6 @@ def portal(database: Database, tmp_path: Path) -> Iterator[Portal]:
     with use_clock(DURING_CYCLE):
         yield build_portal(database, tmp_path, max_upload_bytes=MAX)
 
-
-@pytest.fixture
-def client(portal: Portal) -> TestClient:
-    return TestClient(portal.app, base_url=BASE)
 
 
 def _xlsx(rows: list[list[object]]) -> bytes:

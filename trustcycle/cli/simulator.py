@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import secrets
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 import pendulum
@@ -23,7 +23,7 @@ from trustcycle.config.loader import TrustConfig
 from trustcycle.db import Database
 from trustcycle.db.models import ContributionRequest, CycleYear, Draft, Partner, Process, Trust
 from trustcycle.mail.sink import MailSink
-from trustcycle.report import emails_sent, summary_json, year_summary
+from trustcycle.report import ProcessSummary, emails_sent, summary_json, year_summary
 from trustcycle.simulation import ScriptedReturn, days_to_visit, scripted_returns
 from trustcycle.timeline import timeline
 
@@ -105,17 +105,7 @@ def _write_drafts(db: Database, cfg: TrustConfig, year: int, out: Path) -> int:
 
 def _report(cfg: TrustConfig, year: int, summary: dict[str, object]) -> str:
     lines = [f"{cfg.trust.name}: cycle year {year}-{(year + 1) % 100:02d}", ""]
-    head = (
-        "process",
-        "requests",
-        "on_time",
-        "late",
-        "missing",
-        "reminders",
-        "escalations",
-        "drafts",
-        "notifications",
-    )
+    head = ("process", *(f.name for f in fields(ProcessSummary)))
     lines.append(f"{head[0]:<26}" + "".join(f"{h:>14}" for h in head[1:]))
     processes = summary["processes"]
     assert isinstance(processes, dict)
