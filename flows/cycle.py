@@ -21,6 +21,7 @@ from flows.chase_returns import ChaseSummary, _tick
 from flows.processes import run_statutory_process
 from tasks.chase import open_trust
 from tasks.cycle import processes_due
+from tasks.processes import publish_timeline
 from trustcycle import clock
 from trustcycle.clock import FixedClock, use_clock
 from trustcycle.workdays import is_working_day
@@ -52,6 +53,7 @@ def run_cycle(
         day = CycleDay(as_of=today)
         cfg, db = open_trust(config_dir, database_url, now)
         day.chase = _tick(now, dry_run, cfg, db, inbox_dir)
+        publish_timeline(quote(cfg), cycle_year or cfg.trust.cycle_year, today, None)
         for pid in processes_due(quote(db), quote(cfg), today):
             state = run_statutory_process(
                 pid, today, dry_run, config_dir, cycle_year, database_url, approval

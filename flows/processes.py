@@ -21,7 +21,12 @@ from flows.assemble_draft import assemble_draft
 from flows.collect_returns import collect_returns
 from tasks.chase import connect_database, load_trust_config
 from tasks.mail import deliver_outbox
-from tasks.processes import preview_draft, queue_review_notices, read_progress
+from tasks.processes import (
+    preview_draft,
+    publish_timeline,
+    queue_review_notices,
+    read_progress,
+)
 from trustcycle import clock
 from trustcycle.clock import FixedClock, use_clock
 from trustcycle.mail import DRY_RUN_DIR
@@ -45,6 +50,7 @@ def run_statutory_process(
     cfg = load_trust_config(config_dir)
     db = connect_database(database_url)
     year = cycle_year or cfg.trust.cycle_year
+    publish_timeline(quote(cfg), year, clock.today(), process_id)
     if dry_run:
         # Render the draft from today's returns; collect-returns would mark gaps and mail
         # the officer, assemble-draft would store and send: neither runs in a dry run.

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
+import pendulum
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 from sqlalchemy import select
@@ -18,6 +19,7 @@ from trustcycle.mail.render import render_email
 from trustcycle.outbox import enqueue
 from trustcycle.papers import load_inputs
 from trustcycle.progress import Progress, progress
+from trustcycle.timeline import timeline_markdown
 
 
 @task(name="read-progress", retries=2, retry_delay_seconds=[2, 10], cache_policy=NO_CACHE)
@@ -93,3 +95,19 @@ def queue_review_notices(
             )
             ids.append(message.id)
     return ids
+
+
+@task(name="publish-timeline", retries=2, retry_delay_seconds=[2, 10], cache_policy=NO_CACHE)
+def publish_timeline(cfg: TrustConfig, year: int, today: date, process: str | None) -> str:
+    """A markdown artifact of the dated timeline (all processes, or one)."""
+    from prefect.artifacts import create_markdown_artifact
+
+    day = pendulum.date(today.year, today.month, today.day)
+    key = f"timeline-{(process or 'cycle').replace('_', '-')}"
+    return str(
+        create_markdown_artifact(
+            markdown=timeline_markdown(cfg, year, day, process),
+            key=key,
+            description=f"Statutory timeline as of {day}",
+        )
+    )

@@ -265,3 +265,28 @@ def timeline(cfg: TrustConfig, year: int | None = None) -> list[Step]:
     for dates in resolve_year(cfg, year).values():
         steps.extend(steps_of(cfg, dates))
     return sorted(steps, key=lambda s: (s.at, s.process, s.name))
+
+
+def timeline_markdown(
+    cfg: TrustConfig, year: int, today: pendulum.Date, process: str | None = None
+) -> str:
+    """The cycle year's dated steps as a markdown table, marking what is past and what is next
+    (for the officers' view in the Prefect UI)."""
+    steps = [s for s in timeline(cfg, year) if process is None or s.process == process]
+    title = cfg.processes[process].title if process else cfg.trust.name
+    rows = ["| | date | process | step | body |", "|---|---|---|---|---|"]
+    upcoming_marked = False
+    for step in steps:
+        if step.at.date() < today:
+            mark = "done"
+        elif not upcoming_marked:
+            mark, upcoming_marked = "**next**", True
+        else:
+            mark = ""
+        rows.append(
+            f"| {mark} | {step.at.format('ddd D MMM YYYY HH:mm')} | {step.process} | "
+            f"{step.name} | {step.body or '-'} |"
+        )
+    return f"# Timeline {year}-{(year + 1) % 100:02d}: {title}\n\nAs of {today}.\n\n" + "\n".join(
+        rows
+    )

@@ -55,3 +55,13 @@ def test_month_day_references_follow_the_cycle_year() -> None:
     second = {s.name: s.at for s in timeline(cfg, 2027) if s.process == "membership_review"}
     assert first["request"].year == 2026 and second["request"].year == 2027
     assert first["meeting"].format("ddd") == "Tue" == second["meeting"].format("ddd")
+
+
+def test_the_timeline_table_marks_past_steps_and_the_next_one(rutland) -> None:  # type: ignore[no-untyped-def]
+    from trustcycle.timeline import timeline_markdown
+
+    text = timeline_markdown(rutland, 2010, pendulum.date(2010, 6, 3), "membership_review")
+    lines = [line for line in text.splitlines() if line.startswith("| ")][1:]
+    assert lines[0].startswith("| done | Tue 6 Apr 2010 09:00 | membership_review | request")
+    assert [line.split(" | ")[0] for line in lines].count("| **next**") == 1
+    assert "| **next** | Tue 8 Jun 2010 14:00 | membership_review | meeting | board |" in lines
