@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import email
+import threading
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -124,6 +126,40 @@ def test_every_message_is_delivered_once_with_its_own_message_id_and_reply(
     assert all(r.status == "sent" and r.smtp_reply.startswith("250") for r in rows)
     assert all(r.sent_at is not None and r.claimed_by is None for r in rows)
     assert deliver(database, mail_settings).sent == 0  # nothing is sent twice
+
+
+def test_delivery_alongside_a_producer_sends_each_chunk_once_committed_and_stops_after_it(
+    database: Database, smtp_server: SmtpTestServer, mail_settings: SmtpSettings
+) -> None:
+    done = threading.Event()
+    pipelined: list[bool] = []
+
+    def produce() -> None:
+        try:
+            for chunk in range(3):
+                with database.sessions.begin() as session:
+                    enqueue_many(session, [
+                        NewEmail(f"chunk:{chunk}:{i}", "reminder", [f"p{chunk}-{i}@example.org"],
+                                 f"Reminder {chunk}.{i}", "Dear partner,\n", None, NOW)
+                        for i in range(3)
+                    ])
+                # The next chunk waits for this one to reach the server: delivery overlaps.
+                deadline = time.monotonic() + 10
+                while len(smtp_server.messages) < 3 * (chunk + 1) < 9:
+                    if time.monotonic() > deadline:
+                        break
+                    time.sleep(0.01)
+                pipelined.append(len(smtp_server.messages) >= min(3 * (chunk + 1), 6))
+        finally:
+            done.set()
+
+    producer = threading.Thread(target=produce)
+    producer.start()
+    report = deliver(database, mail_settings, producer_done=done, batch_size=2)
+    producer.join()
+    assert pipelined[:2] == [True, True]
+    assert report.sent == 9 and statuses(database) == {"sent": 9}
+    assert len(smtp_server.message_ids()) == len(set(smtp_server.message_ids())) == 9
 
 
 def test_the_smtp_server_down_for_a_whole_tick_loses_nothing(
