@@ -14,7 +14,8 @@ from sqlalchemy.orm import Session
 
 from trustcycle.config import schema
 from trustcycle.config.loader import TrustConfig
-from trustcycle.db.models import CycleYear, Draft, Notification, Process, Trust
+from trustcycle.db.models import Draft, Notification
+from trustcycle.requests import process_ids
 from trustcycle.timeline import ProcessDates
 
 
@@ -27,13 +28,7 @@ class Progress:
 
 def progress(session: Session, cfg: TrustConfig, year: int) -> dict[str, Progress]:
     """Per process config id: draft versions made and whether papers have gone out."""
-    rows = session.execute(
-        select(Process.id, Process.config_id)
-        .join(CycleYear, Process.cycle_year_id == CycleYear.id)
-        .join(Trust, CycleYear.trust_id == Trust.id)
-        .where(Trust.config_id == cfg.trust.id, CycleYear.year == year)
-    ).all()
-    ids = {row_id: config_id for row_id, config_id in rows}
+    ids = {row_id: config_id for config_id, row_id in process_ids(session, cfg, year).items()}
     drafts = dict(
         session.execute(
             select(Draft.process_id, func.max(Draft.version))

@@ -11,15 +11,13 @@ from sqlalchemy.orm import Session
 from trustcycle.config.loader import TrustConfig
 from trustcycle.db.models import (
     ContributionRequest,
-    CycleYear,
     Draft,
     Notification,
     OutboxMessage,
-    Process,
     Reminder,
     ReturnVersion,
-    Trust,
 )
+from trustcycle.requests import process_ids
 
 
 @dataclass
@@ -34,19 +32,9 @@ class ProcessSummary:
     notifications: int = 0
 
 
-def _processes(session: Session, cfg: TrustConfig, year: int) -> dict[int, str]:
-    rows = session.execute(
-        select(Process.id, Process.config_id)
-        .join(CycleYear, Process.cycle_year_id == CycleYear.id)
-        .join(Trust, CycleYear.trust_id == Trust.id)
-        .where(Trust.config_id == cfg.trust.id, CycleYear.year == year)
-    )
-    return {pid: config_id for pid, config_id in rows}
-
-
 def year_summary(session: Session, cfg: TrustConfig, year: int) -> dict[str, ProcessSummary]:
     """Counts per process config id (every process with returns appears, even with zeros)."""
-    processes = _processes(session, cfg, year)
+    processes = {row: cid for cid, row in process_ids(session, cfg, year).items()}
     out = {
         pid: ProcessSummary()
         for pid, proc in cfg.processes.items()

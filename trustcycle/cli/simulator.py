@@ -21,9 +21,10 @@ from tasks.chase import read_config, shared_database
 from trustcycle.clock import FixedClock, use_clock
 from trustcycle.config.loader import TrustConfig
 from trustcycle.db import Database
-from trustcycle.db.models import ContributionRequest, CycleYear, Draft, Partner, Process, Trust
+from trustcycle.db.models import ContributionRequest, Draft, Process
 from trustcycle.mail.sink import MailSink
 from trustcycle.report import ProcessSummary, emails_sent, summary_json, year_summary
+from trustcycle.requests import partner_ids, process_ids
 from trustcycle.simulation import ScriptedReturn, days_to_visit, scripted_returns
 from trustcycle.timeline import timeline
 
@@ -51,15 +52,12 @@ class ScriptedPartners:
 
     def _token(self, answer: ScriptedReturn) -> str | None:
         with self.db.session_factory() as session:
+            process = process_ids(session, self.cfg, self.year)[answer.process]
+            partner = partner_ids(session, self.cfg)[answer.partner]
             return session.scalar(
-                select(ContributionRequest.token)
-                .join(Process, Process.id == ContributionRequest.process_id)
-                .join(CycleYear, Process.cycle_year_id == CycleYear.id)
-                .join(Partner, Partner.id == ContributionRequest.partner_id)
-                .where(
-                    CycleYear.year == self.year,
-                    Process.config_id == answer.process,
-                    Partner.config_id == answer.partner,
+                select(ContributionRequest.token).where(
+                    ContributionRequest.process_id == process,
+                    ContributionRequest.partner_id == partner,
                     ContributionRequest.return_id == answer.return_id,
                 )
             )
@@ -85,8 +83,10 @@ class ScriptedPartners:
 def _write_drafts(db: Database, cfg: TrustConfig, year: int, out: Path) -> int:
     out.mkdir(parents=True, exist_ok=True)
     with db.session_factory() as session:
+        ids = process_ids(session, cfg, year)
         latest = (
             select(Draft.process_id, func.max(Draft.version).label("v"))
+            .where(Draft.process_id.in_(ids.values()))
             .group_by(Draft.process_id)
             .subquery()
         )
@@ -94,9 +94,6 @@ def _write_drafts(db: Database, cfg: TrustConfig, year: int, out: Path) -> int:
             select(Process.config_id, Draft.version, Draft.format, Draft.content)
             .join(latest, (latest.c.process_id == Draft.process_id) & (latest.c.v == Draft.version))
             .join(Process, Process.id == Draft.process_id)
-            .join(CycleYear, Process.cycle_year_id == CycleYear.id)
-            .join(Trust, CycleYear.trust_id == Trust.id)
-            .where(Trust.config_id == cfg.trust.id, CycleYear.year == year)
         ).all()
     for config_id, version, fmt, content in rows:
         (out / f"{config_id}-{year}-v{version}.{fmt}").write_bytes(content)
