@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
-import pendulum
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from trustcycle import TIMEZONE
 from trustcycle.config.loader import TrustConfig
 from trustcycle.db.models import (
     Attendance,
@@ -35,7 +33,7 @@ from trustcycle.drafts.context import build_report, needs_process
 from trustcycle.drafts.document import Report
 from trustcycle.drafts.inputs import AttendanceRecord, DraftInputs, ReturnRecord
 from trustcycle.drafts.render import FORMATS, render
-from trustcycle.requests import process_ids
+from trustcycle.requests import local_day, process_ids
 
 ACTOR = "trustcycle"
 Decision = str  # "approve" | "request_changes"
@@ -57,11 +55,6 @@ class StoredDraft:
     markdown: str
     created: bool
     returns: list[dict[str, str]] = field(default_factory=list)
-
-
-def _local_day(at: datetime) -> date:
-    d = pendulum.instance(at).in_timezone(TIMEZONE).date()
-    return date(d.year, d.month, d.day)
 
 
 def process_row(session: Session, cfg: TrustConfig, pid: str, year: int) -> int:
@@ -94,7 +87,7 @@ def load_returns(session: Session, cfg: TrustConfig, pid: str, year: int) -> lis
             process=pid, partner=partner, return_id=req.return_id,
             status=req.status if ver is None or req.status != "open" else "received",
             version=ver.version if ver else None,
-            received_on=_local_day(ver.received_at).isoformat() if ver else None,
+            received_on=local_day(ver.received_at).isoformat() if ver else None,
             sha256=ver.sha256 if ver else None,
             payload=dict(ver.payload) if ver else None,
             waived_reason=req.waived_reason,
@@ -111,7 +104,7 @@ def load_attendance(session: Session, cfg: TrustConfig) -> list[AttendanceRecord
         .join(Trust, Body.trust_id == Trust.id)
         .where(Trust.config_id == cfg.trust.id)
     )
-    return [AttendanceRecord(body, _local_day(at), email.lower(), status)
+    return [AttendanceRecord(body, local_day(at), email.lower(), status)
             for body, at, email, status in session.execute(query)]
 
 
