@@ -48,6 +48,12 @@ def now() -> pendulum.DateTime:
     return _current.get().now()
 
 
+def wall_now() -> pendulum.DateTime:
+    """The machine's real instant, whatever clock is installed (a simulator's `FixedClock`
+    too): only for what processes must agree on in real time, such as the outbox's leases."""
+    return pendulum.now(TIMEZONE)
+
+
 def today() -> pendulum.Date:
     return now().date()
 
