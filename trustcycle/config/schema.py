@@ -12,28 +12,22 @@ import datetime as dt
 import re
 from enum import Enum
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+
+from trustcycle.text import SingleLine, single_line
 
 # --- scalar types ---------------------------------------------------------------------
 
 _EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
+_LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")
 _MONTH_DAY = re.compile(r"^(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$")
 
 
-def _single_line(value: str) -> str:
-    # Header injection: a CR or LF in a name or address would let a config (or a partner)
-    # add headers to outgoing mail. Refused everywhere a value can reach a header.
-    if "\n" in value or "\r" in value:
-        raise ValueError("must be a single line (contains a newline)")
-    if not value.strip():
-        raise ValueError("must not be blank")
-    return value.strip()
-
-
 def _email(value: str) -> str:
-    value = _single_line(value)
+    value = single_line(value)
     if not _EMAIL.match(value):
         raise ValueError(f"{value!r} is not a valid email address")
     return value.lower()
@@ -45,16 +39,33 @@ def _identifier(value: str) -> str:
     return value
 
 
+def _portal_url(value: str) -> str:
+    # The emailed links carry a capability: only https, or http to this machine (a test or
+    # a local trial), may carry it.
+    value = single_line(value)
+    url = urlsplit(value)
+    local = url.hostname in _LOCAL_HOSTS
+    if url.scheme != "https" and not (url.scheme == "http" and local):
+        raise ValueError(
+            f"{value!r} must be an https:// URL (http:// only for localhost or 127.0.0.1)"
+        )
+    if not url.hostname or url.query or url.fragment or url.username or url.password:
+        raise ValueError(f"{value!r} must be a plain https://host/path URL")
+    return value
+
+
 def _month_day(value: str) -> str:
     if not _MONTH_DAY.match(value):
         raise ValueError(f"{value!r} is not a month-day such as 07-01")
     return value
 
 
-Line = Annotated[str, AfterValidator(_single_line)]
+# Names, titles and roles: the one header-safe rule of trustcycle.text (the mail code's own).
+Line = SingleLine
 Email = Annotated[str, AfterValidator(_email)]
 Ident = Annotated[str, AfterValidator(_identifier)]
 MonthDay = Annotated[str, AfterValidator(_month_day)]
+PortalUrl = Annotated[str, AfterValidator(_portal_url)]
 # A day of the cycle year: a full date, or "MM-DD" placed in the cycle year (months before
 # the cycle's start month fall in the following calendar year).
 DayRef = dt.date | MonthDay
@@ -115,7 +126,7 @@ class Trust(Strict):
     officer: Person = Field(description="The contact officer named on requests and papers")
     required_categories: list[Category] = Field(default_factory=list)
     attendance_threshold: float = Field(0.75, ge=0, le=1)
-    portal_url: Line | None = None
+    portal_url: PortalUrl | None = None
 
 
 class TrustFile(Strict):

@@ -26,9 +26,8 @@ from functools import lru_cache
 import pendulum
 
 from trustcycle import TIMEZONE
+from trustcycle.text import line_fault
 
-# Line breaks and the other controls an MTA or a mail client may treat as one.
-_BREAKS = re.compile(r"[\r\n\x00\x0b\x0c\x85\u2028\u2029]")
 # A pragmatic addr-spec: no spaces or specials in the local part, a dotted domain.
 # Trap: smtplib only fixes line endings of str messages; bytes must already use CRLF.
 WIRE_POLICY = compat32.clone(linesep="\r\n")
@@ -38,13 +37,15 @@ _ADDR_SPEC = re.compile(
 
 
 class HeaderInjectionError(ValueError):
-    """A header value (address, subject, file name) contains a line break."""
+    """A header value (address, subject, file name) holds a line break or a control."""
 
 
 def check_header(name: str, value: str) -> str:
-    """Return `value` unchanged, or raise `HeaderInjectionError` if it holds a line break."""
-    if _BREAKS.search(value):
-        raise HeaderInjectionError(f"line break in {name} header: {value!r}")
+    """Return `value` unchanged, or raise `HeaderInjectionError` if it holds a line break or
+    another control character (`trustcycle.text`: the rule the config and portal apply)."""
+    fault = line_fault(value, max_length=None)
+    if fault is not None:
+        raise HeaderInjectionError(f"line break or control in {name} header: {fault}: {value!r}")
     return value
 
 

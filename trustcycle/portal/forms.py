@@ -18,6 +18,8 @@ from typing import Any
 
 import openpyxl
 
+from trustcycle.text import line_fault
+
 RAG = ("red", "amber", "green")
 MEASURE_ROWS = 5
 INDICATOR_COLUMNS = ("indicator", "period", "source", "value", "comparator")
@@ -88,10 +90,14 @@ class _Checker:
         return value
 
     def line(self, name: str, label: str, *, required: bool = False) -> str:
-        """A single-line text value (no CR or LF: names and emails reach mail headers)."""
+        """A single-line text value under the one header-safe rule (`trustcycle.text`):
+        names and emails reach mail headers."""
         value = self.text(name, label, required=required)
-        if "\n" in value or "\r" in value:
-            self.errors.append(FieldError(name, f"{label.capitalize()} must be a single line"))
+        fault = line_fault(value)
+        if fault is not None and len(value) <= MAX_TEXT:  # else text() said it is too long
+            self.errors.append(
+                FieldError(name, f"{label.capitalize()} must be a single line of text: it {fault}")
+            )
         return value
 
     def email(self, name: str, label: str, *, required: bool = False) -> str:
