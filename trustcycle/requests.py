@@ -9,9 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from functools import lru_cache
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import DateTime, func, select, type_coerce, update
+from sqlalchemy import DateTime, delete, func, select, type_coerce, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -41,6 +42,9 @@ from trustcycle.db.models import (
 )
 from trustcycle.outbox import NewEmail, enqueue_many
 from trustcycle.timeline import ProcessDates, resolve_year
+
+if TYPE_CHECKING:  # chase_emails imports this module
+    from trustcycle.mail.chase_emails import MailFault
 
 
 class RequestError(ValueError):
@@ -170,6 +174,23 @@ def existing_keys(session: Session, process_row_ids: list[int]) -> set[tuple[int
     return {(a, b, c) for a, b, c in rows}
 
 
+def queue_request_emails(session: Session, cfg: TrustConfig, views: list[RequestView], *,
+                         now: datetime) -> list[tuple[RequestView, int]]:
+    """Queue each new request's email: [(request, outbox id)]. A request whose email cannot
+    be built is deleted again (the next run retries it) and the officer is alerted; every
+    other partner is chased as usual."""
+    from trustcycle.mail.chase_emails import MailFault, fault_alert, request_message_or_fault
+
+    built = [request_message_or_fault(cfg, v, now=now) for v in views]
+    faults = [b for b in built if isinstance(b, MailFault)]
+    failed = {f.request.id for f in faults}
+    if failed:
+        session.execute(delete(ContributionRequest).where(ContributionRequest.id.in_(failed)))
+    outbox = enqueue_many(session, [b for b in built if not isinstance(b, MailFault)]
+                          + [fault_alert(cfg, f, now=now) for f in faults])
+    return [(v, outbox[f"request:{v.id}"]) for v in views if v.id not in failed]
+
+
 def due_to_open(session: Session, cfg: TrustConfig, *, today: date,
                 year: int | None = None) -> tuple[list[Owed], dict[str, ProcessDates]]:
     """The (process, partner, return) whose request day has come and that have no request."""
@@ -194,16 +215,13 @@ def due_to_open(session: Session, cfg: TrustConfig, *, today: date,
 def open_due_requests(session: Session, cfg: TrustConfig, *, now: datetime,
                       year: int | None = None) -> list[tuple[RequestView, int]]:
     """Open every request now due and queue its request email: [(request, outbox id)]."""
-    from trustcycle.mail.chase_emails import request_message
-
     todo, dates = due_to_open(session, cfg, today=local_day(now), year=year)
     if not todo:
         return []
     processes, partners = process_ids(session, cfg, year), partner_ids(session, cfg)
     views = [new_request(session, owed, dates[owed.process], processes, partners, now=now)
              for owed in todo]
-    outbox = enqueue_many(session, [request_message(cfg, v, now=now) for v in views])
-    return [(v, outbox[f"request:{v.id}"]) for v in views]
+    return queue_request_emails(session, cfg, views, now=now)
 
 
 # --- the ladder over every open request (set-based) -------------------------------------
@@ -296,23 +314,26 @@ def select_due(session: Session, cfg: TrustConfig, *, today: date,
     return Selection(due, missing)
 
 
-def rung_messages(cfg: TrustConfig, batch: list[DueRung], *, now: datetime) -> list[NewEmail]:
-    """Each rung's email, rendered (pure: no session, so no lock held while rendering)."""
-    from trustcycle.mail.chase_emails import rung_message
+def rung_messages(cfg: TrustConfig, batch: list[DueRung], *,
+                  now: datetime) -> list[NewEmail | MailFault]:
+    """Each rung's email, rendered (pure: no session, so no lock held while rendering), or
+    the fault that keeps one partner's email from being built."""
+    from trustcycle.mail.chase_emails import rung_message_or_fault
 
-    return [rung_message(cfg, d.request, d.rung, now=now) for d in batch]
+    return [rung_message_or_fault(cfg, d.request, d.rung, now=now) for d in batch]
 
 
 def record_rungs(session: Session, cfg: TrustConfig, batch: list[DueRung], *,
-                 now: datetime, emails: list[NewEmail] | None = None) -> list[int]:
+                 now: datetime, emails: list[NewEmail | MailFault] | None = None) -> list[int]:
     """Queue each rung's email and its `Reminder` row in the caller's transaction.
 
     UNIQUE(request, rung) is the guarantee a rung is never sent twice: a parallel run's
     rows win (`ON CONFLICT DO NOTHING` on both the outbox key and the reminder), and only
     the reminders this call inserted are returned, as their outbox ids. `emails`, if given,
-    are `rung_messages(cfg, batch, now=now)` rendered before the transaction began.
+    are `rung_messages(cfg, batch, now=now)` rendered before the transaction began. A rung
+    whose email cannot be built gets no `Reminder` (it stays due) and alerts the officer.
     """
-    from trustcycle.mail.chase_emails import rung_key
+    from trustcycle.mail.chase_emails import MailFault, fault_alert, rung_key
 
     if emails is None:
         emails = rung_messages(cfg, batch, now=now)
@@ -328,9 +349,11 @@ def record_rungs(session: Session, cfg: TrustConfig, batch: list[DueRung], *,
     # Sent by a parallel run, or returned since the selection: skipped.
     todo = [(d, e) for d, e in zip(batch, emails, strict=True)
             if (d.request.id, d.rung.name) not in have and d.request.id in still_open]
-    if not todo:
+    alerts = [fault_alert(cfg, e, now=now) for _, e in todo if isinstance(e, MailFault)]
+    todo = [(d, e) for d, e in todo if not isinstance(e, MailFault)]
+    if not todo and not alerts:
         return []
-    outbox = enqueue_many(session, [e for _, e in todo])
+    outbox = enqueue_many(session, [e for _, e in todo] + alerts)
     sent_on = local_day(now)
     rows = [{"contribution_request_id": d.request.id, "rung": d.rung.name, "sent_on": sent_on,
              "outbox_message_id": outbox[rung_key(d.request.id, d.rung.name)]} for d, _ in todo]

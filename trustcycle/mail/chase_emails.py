@@ -8,7 +8,9 @@ transaction. The chase queues thousands at once with `outbox.enqueue_many`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import hashlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
@@ -26,6 +28,7 @@ from trustcycle.mail.render import render_email
 from trustcycle.outbox import NewEmail, enqueue
 from trustcycle.portal.links import config_cycle_end, secret_from_env, token_link
 from trustcycle.requests import RequestView
+from trustcycle.text import sanitise_line
 
 
 # Cached: a tick formats the same few deadlines and cut-offs for thousands of requests.
@@ -130,6 +133,64 @@ def request_message(cfg: TrustConfig, view: RequestView, *, now: datetime) -> Ne
     )
 
 
+@dataclass(frozen=True)
+class MailFault:
+    """A chase email that cannot be built for one request (say, a partner's name no header
+    may carry): that request is not chased, the officer is alerted, everyone else goes on."""
+
+    request: RequestView
+    step: str  # "request", or the rung's name
+    reason: str
+
+
+def built_or_fault(
+    build: Callable[[], NewEmail], view: RequestView, step: str, *, now: datetime
+) -> NewEmail | MailFault:
+    """The email `build` makes, checked as the outbox will store it; or why it cannot be."""
+    try:
+        email = build()
+        email.validated_row(now)  # the outbox's own checks: queueing it cannot fail later
+    except ValueError as exc:  # HeaderInjectionError, a bad address, an overlong subject
+        return MailFault(view, step, sanitise_line(str(exc), 500))
+    return email
+
+
+def fault_alert(cfg: TrustConfig, fault: MailFault, *, now: datetime) -> NewEmail:
+    """The officer's alert about one unbuildable email: once per request, step and reason.
+
+    Built only from configuration ids (letters, digits and _) and sanitised text, so it
+    cannot itself be refused."""
+    view = fault.request
+    step_label = "request" if fault.step == "request" else f"reminder ({fault.step})"
+    context = {
+        "officer": _person(cfg.trust.officer),
+        "partner_id": sanitise_line(view.partner, 60),
+        "process_id": sanitise_line(view.process, 60),
+        "return_id": sanitise_line(view.return_id, 60),
+        "step_label": sanitise_line(step_label, 60),
+        "reason": fault.reason,
+    }
+    key = "|".join((view.process, view.partner, view.return_id, fault.step, fault.reason))
+    idem_key = f"chase-fault:{hashlib.sha256(key.encode()).hexdigest()[:32]}"
+    return to_officer(cfg, "chase_fault", context, idem_key=idem_key, now=now)
+
+
+def to_officer(
+    cfg: TrustConfig, name: str, context: dict[str, Any], *, idem_key: str, now: datetime
+) -> NewEmail:
+    """An email of template `name` to the Trust's contact officer (kind `name`)."""
+    mail = render_email(name, context)
+    return NewEmail(
+        idem_key=idem_key,
+        kind=name,
+        to=[cfg.trust.officer.email],
+        subject=mail.subject,
+        text=mail.text,
+        html=mail.html,
+        date_header=now,
+    )
+
+
 def request_email(
     session: Session, cfg: TrustConfig, view: RequestView, *, now: datetime
 ) -> OutboxMessage:
@@ -199,6 +260,20 @@ def rung_message(cfg: TrustConfig, view: RequestView, rung: RungDay, *, now: dat
     return build(cfg, view, rung, now=now)
 
 
+def rung_message_or_fault(
+    cfg: TrustConfig, view: RequestView, rung: RungDay, *, now: datetime
+) -> NewEmail | MailFault:
+    """A rung's email, or the fault that keeps it from being built."""
+    return built_or_fault(lambda: rung_message(cfg, view, rung, now=now), view, rung.name, now=now)
+
+
+def request_message_or_fault(
+    cfg: TrustConfig, view: RequestView, *, now: datetime
+) -> NewEmail | MailFault:
+    """A request's opening email, or the fault that keeps it from being built."""
+    return built_or_fault(lambda: request_message(cfg, view, now=now), view, "request", now=now)
+
+
 def reminder_email(
     session: Session, cfg: TrustConfig, view: RequestView, rung: RungDay, *, now: datetime
 ) -> OutboxMessage:
@@ -243,18 +318,10 @@ def missing_returns_report(
         "received": received,
         "waived": waived,
     }
-    mail = render_email("missing_report", context)
     return _queue(
         session,
-        NewEmail(
-            idem_key=f"missing-report:{process_row_id}",
-            kind="missing_report",
-            to=[cfg.trust.officer.email],
-            subject=mail.subject,
-            text=mail.text,
-            html=mail.html,
-            date_header=now,
-        ),
+        to_officer(cfg, "missing_report", context, idem_key=f"missing-report:{process_row_id}",
+                   now=now),
     )
 
 
