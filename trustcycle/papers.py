@@ -1,9 +1,12 @@
 """Drafts in the database: load the returns a draft uses, build and store it (versioned,
 with the sha256 of those returns), and record the officer's sign-off in the audit log.
 
-Building is idempotent: when the latest stored version renders to the same Markdown, no
-new version is made, so a re-run (or a resumed flow) reuses it. Every function takes the
-session of the caller's unit of work.
+Building is idempotent: when the latest stored version renders to the same Markdown (dated
+the day it was written), no new version is made, so a re-run (or a resumed flow) reuses
+it. Each version is stored as Markdown, HTML, DOCX and the `Report` itself (JSON), so the
+papers sent after sign-off are the approved version re-rendered with "Approved by NAME on
+DATE" in place of "Draft for sign-off". Every function takes the session of the caller's
+unit of work.
 """
 
 from __future__ import annotations
@@ -29,13 +32,15 @@ from trustcycle.db.models import (
     ReturnVersion,
     Trust,
 )
-from trustcycle.drafts.context import build_report, needs_process
-from trustcycle.drafts.document import Report
+from trustcycle.drafts.context import approved, build_report, needs_process
+from trustcycle.drafts.document import Report, report_from_json, report_to_json
 from trustcycle.drafts.inputs import AttendanceRecord, DraftInputs, ReturnRecord
 from trustcycle.drafts.render import FORMATS, render
 from trustcycle.requests import local_day, process_ids
 
 ACTOR = "trustcycle"
+STORED = (*FORMATS, "json")  # "json": the Report, for the approved papers' copy
+AUTO_APPROVER = "auto"  # the simulator's sign-off
 Decision = str  # "approve" | "request_changes"
 
 
@@ -128,24 +133,30 @@ def build_and_store(
     session: Session, cfg: TrustConfig, pid: str, year: int, *, now: datetime
 ) -> StoredDraft:
     """Build the draft from the stored returns; store a new version only if it changed."""
-    report = build_report(cfg, pid, year, load_inputs(session, cfg, pid, year))
-    template = cfg.processes[pid].draft_template or report.kind
-    markdown = render(report, "md", template)
-    md_sha = hashlib.sha256(markdown).hexdigest()
+    inputs = load_inputs(session, cfg, pid, year)
+    template = cfg.processes[pid].draft_template or cfg.processes[pid].kind.value
     proc_id = process_row(session, cfg, pid, year)
     latest = session.scalars(
         select(Draft).where(Draft.process_id == proc_id, Draft.format == "md")
         .order_by(Draft.version.desc()).limit(1)
     ).first()
-    if latest is not None and latest.sha256 == md_sha:
-        return StoredDraft(pid, year, latest.version, latest.returns_sha256, md_sha,
-                           markdown.decode(), False, returns_rows(report))
+    if latest is not None:  # unchanged since it was written: the same version, same date
+        report = build_report(cfg, pid, year, inputs, written=local_day(latest.created_at))
+        markdown = render(report, "md", template)
+        md_sha = hashlib.sha256(markdown).hexdigest()
+        if latest.sha256 == md_sha:
+            return StoredDraft(pid, year, latest.version, latest.returns_sha256, md_sha,
+                               markdown.decode(), False, returns_rows(report))
+    report = build_report(cfg, pid, year, inputs, written=local_day(now))
+    markdown = render(report, "md", template)
+    md_sha = hashlib.sha256(markdown).hexdigest()
     version = (latest.version if latest else 0) + 1
     for old in session.scalars(select(Draft).where(
             Draft.process_id == proc_id, Draft.status == DraftStatus.draft.value)):
         old.status = DraftStatus.superseded.value
-    for fmt in FORMATS:
-        content = markdown if fmt == "md" else render(report, fmt, template)
+    for fmt in STORED:
+        content = (markdown if fmt == "md" else report_to_json(report) if fmt == "json"
+                   else render(report, fmt, template))
         session.add(Draft(process_id=proc_id, version=version, format=fmt, content=content,
                           sha256=hashlib.sha256(content).hexdigest(),
                           returns_sha256=report.fingerprint, created_at=now,
@@ -168,6 +179,32 @@ def draft_content(session: Session, cfg: TrustConfig, pid: str, year: int, versi
     if row is None:
         raise PapersError(f"no {fmt} draft version {version} of {pid} for {year}")
     return row.content
+
+
+def approver_name(cfg: TrustConfig, who: str) -> str:
+    """The name to print for whoever approved: a configured person's name for their email."""
+    officer = cfg.trust.officer
+    if who == AUTO_APPROVER:
+        return f"{officer.name} (automatic approval in the simulation)"
+    people = [cfg.trust.officer, cfg.trust.manager,
+              *(c for p in cfg.partners.values() for c in (*p.contacts, p.senior_contact)),
+              *(m.person for b in cfg.bodies.values() for m in b.members)]
+    return next((p.name for p in people if p.email == who.strip().lower()), who)
+
+
+def papers_copy(session: Session, cfg: TrustConfig, pid: str, year: int, version: int,
+                fmt: str) -> bytes:
+    """The approved version as the papers send it: "Approved by NAME on DATE"; a version
+    not (yet) approved, or stored before reports were kept, is sent as stored."""
+    rows = {row.format: row for row in session.scalars(select(Draft).where(
+        Draft.process_id == process_row(session, cfg, pid, year), Draft.version == version))}
+    stored = rows.get("json")
+    if stored is None or stored.approved_by is None or stored.approved_at is None:
+        return draft_content(session, cfg, pid, year, version, fmt)
+    report = approved(report_from_json(stored.content), approver_name(cfg, stored.approved_by),
+                      local_day(stored.approved_at))
+    template = cfg.processes[pid].draft_template or report.kind
+    return render(report, fmt, template)
 
 
 def record_decision(

@@ -27,7 +27,7 @@ from trustcycle.drafts.render import CONTENT_TYPES
 from trustcycle.mail.message import Attachment
 from trustcycle.mail.render import render_email
 from trustcycle.outbox import enqueue
-from trustcycle.papers import draft_content, process_row
+from trustcycle.papers import papers_copy, process_row
 from trustcycle.timeline import ProcessDates, resolve_process
 
 
@@ -109,8 +109,9 @@ def send_papers(
     dates = resolve_process(cfg, pid, year)
     deadline = papers_deadline(dates)
     late = pendulum.instance(now) > deadline
-    docx = draft_content(session, cfg, pid, year, version, "docx")
-    fragment = _fragment(draft_content(session, cfg, pid, year, version, "html"))
+    # The papers' copy: the approved version saying who approved it and when.
+    docx = papers_copy(session, cfg, pid, year, version, "docx")
+    fragment = _fragment(papers_copy(session, cfg, pid, year, version, "html"))
     mail = render_email("papers_late" if late else "papers",
                         _context(cfg, pid, dates, version, fragment, late))
     attachments = [Attachment.from_bytes(f"{pid}-{year}-v{version}.docx", CONTENT_TYPES["docx"],

@@ -89,6 +89,10 @@ def _ids(cfg: TrustConfig, scenario_path: Path) -> list[Problem]:
             problems.append(
                 Problem(scenario_path, f"answers.{i}.process", f"unknown process {ans.process!r}")
             )
+    style = cfg.trust.house_style
+    if style is not None and not (style.endswith(".docx") and (cfg.directory / style).is_file()):
+        problems.append(Problem(cfg.file("trust.yaml"), "trust.house_style",
+                                f"no Word document {cfg.directory / style}"))
     for i, cat in enumerate(cfg.trust.required_categories):
         if not any(p.category == cat for p in partners.values()):
             problems.append(

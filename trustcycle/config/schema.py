@@ -79,6 +79,7 @@ class Person(Strict):
     name: Line
     role: Line | None = None
     email: Email
+    phone: Line | None = Field(None, description="Telephone, printed for a contact officer")
 
 
 # --- trust.yaml -------------------------------------------------------------------------
@@ -126,6 +127,9 @@ class Trust(Strict):
     officer: Person = Field(description="The contact officer named on requests and papers")
     required_categories: list[Category] = Field(default_factory=list)
     attendance_threshold: float = Field(0.75, ge=0, le=1)
+    house_style: Line | None = Field(
+        None, description="A reference .docx (styles, page, margins) for DOCX papers, "
+                          "relative to the configuration directory")
     portal_url: PortalUrl | None = None
 
 
@@ -200,6 +204,7 @@ class Meetings(Strict):
     dates: list[dt.date] = Field(default_factory=list)
     rules: list[MeetingRule] = Field(default_factory=list)
     cancelled: list[dt.date] = Field(default_factory=list)
+    location: Line | None = Field(None, description="Where the body meets (calendar LOCATION)")
 
 
 class Body(Strict):

@@ -1,20 +1,21 @@
 """Build one draft's `Report` from plain data: the configuration, the returns, attendance.
 
 The frame (purpose, recommendations, background, implications, contact officer) is common;
-the body comes from the module for the process's kind. Nothing here reads the clock: the
-report's date is the receiving meeting's (or the publication date), so the same returns
-always give the same report.
+the body comes from the module for the process's kind. The report's "Date" is the day it
+was written (`written`, from the wall clock when the caller does not say); everything else
+comes from the inputs, so the same returns on the same day give the same report.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
-import pendulum
-
+from trustcycle import clock
 from trustcycle.config.loader import TrustConfig
 from trustcycle.config.schema import ProcessKind
 from trustcycle.drafts import cypp, membership, needs, strategy
+from trustcycle.drafts.dates import long_date, long_iso
 from trustcycle.drafts.document import Contact, Report, Section, Table, table
 from trustcycle.drafts.inputs import DraftInputs, ReturnRecord, complete, returns_sha256
 from trustcycle.timeline import ProcessDates, resolve_process
@@ -52,11 +53,18 @@ EQUALITY = ("The returns cover all children and young people in the area; where 
             "be targeted. An equality impact assessment will accompany any change proposed.")
 STATUS = {"received": "Received", "waived": "Waived", "open": "Missing",
           "missing": "Missing"}
-
-
-def long_date(day: date) -> str:
-    """A date as councils print it: 5 July 2010."""
-    return f"{day.day} {pendulum.date(day.year, day.month, day.day).format('MMMM YYYY')}"
+DRAFT_STATUS = "Draft for sign-off"
+# What the law says a child poverty strategy is (Child Poverty Act 2010 s23, as enacted):
+# it is published, not a paper for a meeting, so LGA 1972 s100B does not govern it.
+STRATEGY_LAW = (
+    "The responsible local authority and its partner authorities prepare a joint child "
+    "poverty strategy setting out the measures each proposes to take to reduce, and mitigate "
+    "the effects of, child poverty in the area (s23(2)). The measures must include measures "
+    "relating to the matters identified in the child poverty needs assessment (s23(3)). In "
+    "preparing or modifying it the authority must consult children, parents and "
+    "organisations working with or representing them (s23(6)); it must consider whether "
+    "the strategy needs modifying whenever it revises the needs assessment (s23(5)); and "
+    "the authority and each partner must have regard to the strategy (s23(8)).")
 
 
 def report_day(dates: ProcessDates) -> date:
@@ -72,7 +80,7 @@ def returns_table(cfg: TrustConfig, records: list[ReturnRecord]) -> Table:
     rows = [[cfg.partners[r.partner].name if r.partner in cfg.partners else r.partner,
              titles.get((r.process, r.return_id), r.return_id),
              STATUS.get(r.status, r.status.capitalize()) if not r.received else "Received",
-             r.version or "", r.received_on or "", (r.sha256 or "")[:12]]
+             r.version or "", long_iso(r.received_on), (r.sha256 or "")[:12]]
             for r in records]
     return table(["Partner", "Return", "Status", "Version", "Received", "sha256"], rows)
 
@@ -86,8 +94,25 @@ def needs_process(cfg: TrustConfig, pid: str) -> str | None:
     return next(iter(kinds), None)
 
 
-def build_report(cfg: TrustConfig, pid: str, year: int, inputs: DraftInputs) -> Report:
-    """The whole draft for process `pid` in cycle year `year`."""
+def legal_implications(cfg: TrustConfig, pid: str, day: date, published: bool) -> str:
+    """The legal implications: the process's basis, and the rule on its papers."""
+    proc = cfg.processes[pid]
+    assert proc.receiving is not None
+    if proc.kind is ProcessKind.child_poverty_strategy:
+        return f"{proc.legal_basis}. {STRATEGY_LAW}"
+    if published:
+        return f"{proc.legal_basis}. This document is published on {long_date(day)}."
+    return (f"{proc.legal_basis}. Papers for a meeting are open to inspection at least "
+            f"{proc.receiving.clear_days} clear days before it (Local Government Act 1972 "
+            f"s100B).")
+
+
+def build_report(cfg: TrustConfig, pid: str, year: int, inputs: DraftInputs,
+                 written: date | None = None) -> Report:
+    """The whole draft for process `pid` in cycle year `year`, written on `written`."""
+    if written is None:
+        written = clock.today()
+    written = date(written.year, written.month, written.day)
     proc = cfg.processes[pid]
     assert proc.receiving is not None, f"{pid} has no receiving body"
     dates = resolve_process(cfg, pid, year)
@@ -119,9 +144,7 @@ def build_report(cfg: TrustConfig, pid: str, year: int, inputs: DraftInputs) -> 
            "missing in this report."
            if missing else "."),
     )
-    legal = (f"{proc.legal_basis}. Papers for a meeting are published at least "
-             f"{proc.receiving.clear_days} clear days before it (Local Government Act 1972 "
-             f"s100B).")
+    legal = legal_implications(cfg, pid, day, dates.meeting is None)
     fmt = {"body": body.name}
     if dates.meeting is not None:
         report_to = f"{body.name}, {long_date(day)}"
@@ -135,9 +158,9 @@ def build_report(cfg: TrustConfig, pid: str, year: int, inputs: DraftInputs) -> 
         trust=cfg.trust.name,
         report_to=report_to,
         report_from=f"{manager.name}" + (f", {manager.role}" if manager.role else ""),
-        date=long_date(day),
+        date=long_date(written),
         meeting=dates.meeting.isoformat() if dates.meeting else "",
-        status="Draft for sign-off",
+        status=DRAFT_STATUS,
         purpose=PURPOSE[kind].format(**fmt),
         recommendations=(RECOMMENDATION[kind].format(**fmt), *recs),
         background=background,
@@ -145,11 +168,18 @@ def build_report(cfg: TrustConfig, pid: str, year: int, inputs: DraftInputs) -> 
         financial=FINANCIAL,
         legal=legal,
         equality=EQUALITY,
-        contact=Contact(officer.name, officer.role or "", officer.email),
+        contact=Contact(officer.name, officer.role or "", officer.email, officer.phone or ""),
         returns=returns_table(cfg, records),
         fingerprint=returns_sha256(records),
         summary=summary,
+        written=written,
+        house_style=str(cfg.directory / cfg.trust.house_style) if cfg.trust.house_style else "",
     )
 
 
-__all__ = ["Section", "build_report", "long_date", "report_day"]
+def approved(report: Report, by: str, on: date) -> Report:
+    """The papers' copy of an approved report: who approved it and when, not "Draft"."""
+    return replace(report, status=f"Approved by {by} on {long_date(on)}")
+
+
+__all__ = ["Section", "approved", "build_report", "long_date", "report_day"]

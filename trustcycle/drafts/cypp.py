@@ -76,7 +76,7 @@ def sections(
                     for k, v in c.items())
     per_priority = []
     for r in rows:
-        rating = r["rag"].upper() if r["rag"] != MISSING else "MISSING"
+        rating = r["rag"].capitalize()
         target = f" (target {r['target']})" if r["target"] else ""
         per_priority.append(Section(r["title"], (
             *paras(f"Lead partner: {r['lead']}. Rating: {rating}.",
@@ -90,7 +90,7 @@ def sections(
         *paras(f"{len(rows)} priorities: {c['red']} red, {c['amber']} amber, {c['green']} "
                f"green, {c[MISSING]} missing or not rated."),
         table(["Priority", "Lead partner", "Rating", "Indicator", "Value", "Target", "Status"],
-              [[r["title"], r["lead"], r["rag"].upper(), r["indicator"], r["value"],
+              [[r["title"], r["lead"], r["rag"].capitalize(), r["indicator"], r["value"],
                 r["target"], r["status"]] for r in rows]),
     ))
     recs: tuple[str, ...] = ()

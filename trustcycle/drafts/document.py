@@ -9,9 +9,11 @@ Every string here is plain text: partner-supplied text is data, escaped by each 
 
 from __future__ import annotations
 
+import json
 import re
-from dataclasses import dataclass, field
-from typing import Literal
+from dataclasses import asdict, dataclass, field, fields
+from datetime import date
+from typing import Any, Literal
 
 # Characters XML 1.0 forbids (python-docx refuses them) and other C0 controls but tab and
 # newline: a pasted return must not break the DOCX or smuggle terminal escapes.
@@ -67,9 +69,19 @@ class Section:
 
 @dataclass(frozen=True)
 class Contact:
+    """The contact officer, as the seeds print them (name, role, telephone, email)."""
+
     name: str
     role: str
     email: str
+    phone: str = ""
+
+    def rows(self) -> list[tuple[str, str]]:
+        """(label, value) rows, telephone only when known."""
+        out = [("Name", self.name), ("Position", self.role)]
+        if self.phone:
+            out.append(("Telephone", self.phone))
+        return [*out, ("Email", self.email)]
 
 
 @dataclass(frozen=True)
@@ -96,6 +108,44 @@ class Report:
     fingerprint: str
     meeting: str = ""
     summary: tuple[tuple[str, str], ...] = field(default=())
+    written: date = date(1970, 1, 1)  # the day the draft was written (its "Date")
+    house_style: str = ""  # the trust's reference .docx, if it set one
+
+
+def report_to_json(report: Report) -> bytes:
+    """The report as JSON (stored beside each draft so approved papers render from it)."""
+    data = asdict(report)
+    data["written"] = report.written.isoformat()
+    return json.dumps(data, sort_keys=True, ensure_ascii=False).encode()
+
+
+def _block(data: dict[str, Any]) -> Block:
+    if data["kind"] == "para":
+        return Para(data["text"])
+    if data["kind"] == "bullets":
+        return Bullets(tuple(data["items"]))
+    return _table(data)
+
+
+def _table(data: dict[str, Any]) -> Table:
+    return Table(tuple(data["headers"]), tuple(tuple(r) for r in data["rows"]),
+                 data.get("caption", ""))
+
+
+def report_from_json(raw: bytes) -> Report:
+    """The `Report` that `report_to_json` stored."""
+    data = json.loads(raw)
+    known = {f.name for f in fields(Report)}
+    data = {k: v for k, v in data.items() if k in known}
+    data["contact"] = Contact(**data["contact"])
+    data["returns"] = _table(data["returns"])
+    data["sections"] = tuple(Section(s["title"], tuple(_block(b) for b in s["blocks"]))
+                             for s in data["sections"])
+    data["recommendations"] = tuple(data["recommendations"])
+    data["background"] = tuple(data["background"])
+    data["summary"] = tuple(tuple(pair) for pair in data.get("summary", ()))
+    data["written"] = date.fromisoformat(data["written"])
+    return Report(**data)
 
 
 def table(headers: list[str], rows: list[list[object]], caption: str = "") -> Table:

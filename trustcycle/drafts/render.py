@@ -1,5 +1,5 @@
 """Render a `Report` as Markdown, HTML (Jinja2 templates under `templates/drafts/`) or
-DOCX (python-docx, from the same `Report`).
+DOCX (`docx_writer`, on the trust's reference document, from the same `Report`).
 
 Partner-supplied text is data. Nothing a partner wrote is ever compiled as a template (it
 only arrives as a context value), so `{{ 7*7 }}` or `{% raw %}` in a return prints as
@@ -10,17 +10,15 @@ spec 2.4: any ASCII punctuation may be escaped), so `<script>` shows as text eve
 
 from __future__ import annotations
 
-import io
 import os
 import re
 from functools import lru_cache
 from pathlib import Path
 
-from docx import Document
-from docx.shared import Pt
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from trustcycle.drafts.document import Report, Table
+from trustcycle.drafts.document import Report
+from trustcycle.drafts.docx_writer import render_docx
 
 DEFAULT_TEMPLATE_DIR = Path(__file__).resolve().parents[2] / "templates" / "drafts"
 FORMATS = ("md", "html", "docx")
@@ -57,6 +55,12 @@ def oneline(value: object) -> str:
     return " ".join(str(value).split())
 
 
+def rag_label(value: object) -> str:
+    """`red`/`amber`/`green`/`missing` for a rating cell, else ''."""
+    word = str(value).strip().lower()
+    return word if word in ("red", "amber", "green", "missing") else ""
+
+
 @lru_cache(maxsize=8)
 def environment(directory: Path, html: bool) -> Environment:
     """The Jinja2 environment for one output format (cached per directory)."""
@@ -70,6 +74,7 @@ def environment(directory: Path, html: bool) -> Environment:
         finalize=None if html else md_text,
     )
     env.filters["oneline"] = oneline
+    env.filters["rag_label"] = rag_label
     return env
 
 
@@ -91,72 +96,6 @@ def render_html_fragment(report: Report) -> str:
     return env.get_template("_report_body.html.j2").render(r=report)
 
 
-def _docx_table(doc: Document, t: Table) -> None:
-    if t.caption:
-        doc.add_paragraph().add_run(t.caption).bold = True
-    grid = doc.add_table(rows=1, cols=len(t.headers))
-    grid.style = "Table Grid"
-    for cell, text in zip(grid.rows[0].cells, t.headers, strict=True):
-        cell.text = ""
-        cell.paragraphs[0].add_run(text).bold = True
-    for row in t.rows:
-        for cell, text in zip(grid.add_row().cells, row, strict=True):
-            cell.text = text
-    if not t.rows:
-        doc.add_paragraph("None.")
-
-
-def render_docx(report: Report) -> bytes:
-    """The report as a Word document built with python-docx from the same `Report`."""
-    doc = Document()
-    doc.core_properties.title = report.title
-    doc.core_properties.author = report.contact.name
-    doc.styles["Normal"].font.size = Pt(11)
-    doc.add_paragraph(report.trust).runs[0].bold = True
-    doc.add_heading(report.title, level=0)
-    for label, value in (("Report to", report.report_to), ("Report of", report.report_from),
-                         ("Date", report.date), ("Status", report.status)):
-        para = doc.add_paragraph()
-        para.add_run(f"{label}: ").bold = True
-        para.add_run(value)
-    doc.add_heading("1. Purpose of report", level=1)
-    doc.add_paragraph(report.purpose)
-    doc.add_heading("2. Recommendations", level=1)
-    for rec in report.recommendations:
-        doc.add_paragraph(rec, style="List Number")
-    doc.add_heading("3. Background", level=1)
-    for text in report.background:
-        doc.add_paragraph(text)
-    if report.summary:
-        _docx_table(doc, Table(("Summary", "Number"), report.summary))
-    number = 4
-    for section in report.sections:
-        doc.add_heading(f"{number}. {section.title}", level=1)
-        number += 1
-        for block in section.blocks:
-            if block.kind == "para":
-                doc.add_paragraph(block.text)
-            elif block.kind == "bullets":
-                for item in block.items:
-                    doc.add_paragraph(item, style="List Bullet")
-            else:
-                _docx_table(doc, block)
-    doc.add_heading(f"{number}. Implications", level=1)
-    for label, text in (("Financial implications", report.financial),
-                        ("Legal implications", report.legal),
-                        ("Equality implications", report.equality)):
-        doc.add_heading(label, level=2)
-        doc.add_paragraph(text)
-    doc.add_heading(f"{number + 1}. Contact officer", level=1)
-    doc.add_paragraph(f"{report.contact.name}, {report.contact.role}, {report.contact.email}")
-    doc.add_heading("Appendix A: returns used and missing", level=1)
-    _docx_table(doc, report.returns)
-    doc.add_paragraph(f"Returns fingerprint (sha256): {report.fingerprint}")
-    out = io.BytesIO()
-    doc.save(out)
-    return out.getvalue()
-
-
 def render(report: Report, fmt: str, template: str | None = None) -> bytes:
     """The report in one of `FORMATS`, as bytes."""
     if fmt == "md":
@@ -166,3 +105,7 @@ def render(report: Report, fmt: str, template: str | None = None) -> bytes:
     if fmt == "docx":
         return render_docx(report)
     raise ValueError(f"unknown format {fmt!r}: use one of {', '.join(FORMATS)}")
+
+
+__all__ = ["CONTENT_TYPES", "FORMATS", "render", "render_docx", "render_html",
+           "render_markdown"]
