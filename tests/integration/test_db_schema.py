@@ -32,6 +32,7 @@ from trustcycle.db.models import (
 from trustcycle.db.session import alembic_config
 
 AT = pendulum.datetime(2010, 6, 1, 9, 30, tz="Europe/London")  # BST: 08:30 UTC
+HEAD = "0002_outbox_recipients"  # the latest migration
 
 
 def schema_diffs(database: Database) -> list[object]:
@@ -97,14 +98,14 @@ def an_email(idem_key: str, **overrides: object) -> OutboxMessage:
 
 def test_the_migrated_schema_equals_the_models(database: Database) -> None:
     assert schema_diffs(database) == []
-    assert current_heads(database) == {"0001"}
+    assert current_heads(database) == {HEAD}
 
 
 def test_migrating_again_is_a_no_op(database: Database) -> None:
     migrate(database.engine)
     migrate(database.engine)
 
-    assert current_heads(database) == {"0001"}
+    assert current_heads(database) == {HEAD}
     assert schema_diffs(database) == []
 
 
@@ -115,7 +116,7 @@ def test_processes_migrating_an_empty_database_at_once_all_succeed(db_url: str) 
     assert [run.wait(timeout=120) for run in runs] == [0, 0, 0, 0]
     database = Database.from_url(db_url, migrate_schema=False)
     try:
-        assert current_heads(database) == {"0001"}
+        assert current_heads(database) == {HEAD}
         assert schema_diffs(database) == []
     finally:
         database.dispose()
@@ -125,7 +126,7 @@ def test_the_migration_scripts_ship_inside_the_package() -> None:
     scripts = ScriptDirectory.from_config(alembic_config())
 
     assert Path(scripts.dir).is_relative_to(Path(trustcycle.__file__).parent)
-    assert scripts.get_heads() == ["0001"]
+    assert scripts.get_heads() == [HEAD]
 
 
 def test_an_instant_comes_back_as_the_same_aware_instant(database: Database) -> None:

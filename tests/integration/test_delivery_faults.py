@@ -19,6 +19,7 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.plugins.smtp_sink import SmtpTestServer
+from trustcycle import clock
 from trustcycle.db import Database
 from trustcycle.db.models import OutboxMessage
 from trustcycle.outbox import NewEmail, enqueue_many
@@ -26,28 +27,30 @@ from trustcycle.outbox import NewEmail, enqueue_many
 NOW = pendulum.datetime(2010, 7, 5, 9, 0, tz="Europe/London")
 ROOT = Path(__file__).resolve().parents[2]
 
-# One deliverer: argv = database url, SMTP port, worker id, ISO now, batch size.
+# One deliverer: argv = database url, SMTP port, worker id, ISO now, batch size, lease.
 WORKER = """
 import sys, pendulum
+from trustcycle import clock
 from trustcycle.db import Database
 from trustcycle.mail.senders import YagmailSender
 from trustcycle.mail.settings import SmtpSettings
 from trustcycle.outbox import deliver_pending
-url, port, worker, now, batch = sys.argv[1:6]
+url, port, worker, now, batch, lease = sys.argv[1:7]
 db = Database.from_url(url, migrate_schema=False)
 settings = SmtpSettings(host="127.0.0.1", port=int(port), mail_from="trust@example.org")
 report = deliver_pending(db.sessions, YagmailSender(settings), now=pendulum.parse(now),
-                         worker_id=worker, batch_size=int(batch))
+                         worker_id=worker, batch_size=int(batch), lease_seconds=float(lease))
 print(report.sent, flush=True)
 """
 
 
 def spawn(
-    url: str, port: int, worker: str, now: pendulum.DateTime, batch: int
+    url: str, port: int, worker: str, now: pendulum.DateTime, batch: int, lease: float = 300
 ) -> subprocess.Popen[str]:
     """Start one deliverer process."""
     return subprocess.Popen(
-        [sys.executable, "-c", WORKER, url, str(port), worker, now.isoformat(), str(batch)],
+        [sys.executable, "-c", WORKER, url, str(port), worker, now.isoformat(), str(batch),
+         str(lease)],
         cwd=ROOT,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
         stdout=subprocess.PIPE,
@@ -67,6 +70,18 @@ def queue(db: Database, count: int) -> list[str]:
         return list(session.scalars(select(OutboxMessage.message_id)))
 
 
+def wait_for_leases_to_expire(db: Database, within: float = 60) -> None:
+    """Poll until no lease in the outbox is still running on the wall clock."""
+    deadline = time.monotonic() + within
+    while True:
+        with db.sessions() as session:
+            latest = session.scalar(select(func.max(OutboxMessage.lease_until)))
+        if latest is None or latest < clock.wall_now():
+            return
+        assert time.monotonic() < deadline, "a lease never expired"
+        time.sleep(0.1)
+
+
 def sent_count(db: Database) -> int:
     with db.sessions() as session:
         return (
@@ -84,7 +99,7 @@ def test_sigkill_mid_batch_then_restart_delivers_every_message_once_save_one_ins
 ) -> None:
     expected = queue(database, 40)
     smtp_server.slow(0.05)
-    victim = spawn(db_url, smtp_server.port, "victim", NOW, 500)
+    victim = spawn(db_url, smtp_server.port, "victim", NOW, 500, lease=8)
     deadline = time.monotonic() + 60
     while len(smtp_server.messages) < 12:
         assert time.monotonic() < deadline and victim.poll() is None, victim.stderr
@@ -95,12 +110,13 @@ def test_sigkill_mid_batch_then_restart_delivers_every_message_once_save_one_ins
     arrived_before = len(smtp_server.messages)
     assert 12 <= arrived_before < 40
 
-    # Within the lease the killed worker's claim holds: nothing is sent twice.
-    early = spawn(db_url, smtp_server.port, "early", NOW.add(seconds=60), 500)
+    # Within the lease the killed worker's claim holds, whatever `now` the next run has.
+    early = spawn(db_url, smtp_server.port, "early", NOW.add(days=1), 500)
     assert early.communicate(timeout=60)[0].strip() == "0"
 
     smtp_server.slow(0)
-    after_lease = spawn(db_url, smtp_server.port, "restart", NOW.add(seconds=301), 500)
+    wait_for_leases_to_expire(database)
+    after_lease = spawn(db_url, smtp_server.port, "restart", NOW, 500)
     out, err = after_lease.communicate(timeout=120)
     assert after_lease.returncode == 0, err
 

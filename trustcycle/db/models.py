@@ -405,8 +405,8 @@ class OutboxMessage(Base):
     """An email queued in the same transaction as the change that caused it.
 
     `idem_key` makes queueing idempotent; `message_id` is derived from it. Delivery claims
-    a row by setting `claimed_by`/`lease_until` (status `sending`); an expired lease may be
-    claimed again.
+    a row by setting `claimed_by` (the claim's token) and `lease_until` (wall clock; status
+    `sending`); an expired lease may be claimed again.
     """
 
     __tablename__ = "outbox_message"
@@ -436,6 +436,8 @@ class OutboxMessage(Base):
     sent_at: Mapped[datetime | None]
     smtp_reply: Mapped[str | None] = mapped_column(Text)
     last_error: Mapped[str | None] = mapped_column(Text)
+    # {recipient: reply} for each recipient served or refused for good, once they differ.
+    recipient_results: Mapped[dict[str, str] | None] = mapped_column(JSON)
     contribution_request_id: Mapped[int | None] = mapped_column(
         ForeignKey("contribution_request.id")
     )

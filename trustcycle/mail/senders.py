@@ -1,15 +1,24 @@
 """The one sender interface, and its implementations: yagmail over SMTP, and `.eml` files.
 
-A `Sender` is used as a context manager around one batch: one SMTP connection per batch,
-reconnected once if the server drops it. Failures are mapped onto three exceptions the
-outbox understands: `TransientFailure` (retry later), `PermanentFailure` (a person must
-look), and `ServerUnavailable` (stop the batch; no message is to blame).
+A `Sender` is used as a context manager around one batch: one SMTP connection per batch.
+Failures are mapped onto exceptions the outbox understands:
+
+- `TransientFailure` (retry this message later: a 4xx), and its kind `ConnectionLost` (the
+  connection failed while this message was on it: the relay may even have stored it, so it
+  is not resent in the same tick; the next message reconnects);
+- `PermanentFailure` (a 5xx: a person must look);
+- `RecipientResults` (some recipients took the message, or refused it for good, and others
+  must be retried: each recipient's reply);
+- `ServerUnavailable` (no message is to blame: the relay cannot be reached; stop the batch),
+  and its kind `RelayRefused` (TLS or the login failed: a person must fix the settings).
 """
 
 from __future__ import annotations
 
 import os
 import smtplib
+import time
+from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Protocol, Self
@@ -32,27 +41,59 @@ class TransientFailure(DeliveryError):
     """Worth retrying later: an SMTP 4xx, a timeout, a dropped connection."""
 
 
+class ConnectionLost(TransientFailure):
+    """The connection broke (or timed out) while this message was being sent."""
+
+
 class ServerUnavailable(TransientFailure):
     """The server cannot be reached or refuses service (421): stop the whole batch."""
+
+
+class RelayRefused(ServerUnavailable):
+    """The relay refuses trustcycle itself, whatever the message: TLS could not be verified,
+    or the login was refused. `problem` says which, in the officer's words."""
+
+    def __init__(self, problem: str, reply: str) -> None:
+        super().__init__(f"{problem}: {reply}")
+        self.problem = problem
 
 
 class PermanentFailure(DeliveryError):
     """An SMTP 5xx: resending the same message will not help."""
 
 
-class PartiallyRefused(PermanentFailure):
-    """Accepted for some recipients and refused (5xx) for the others: do not resend."""
+class RecipientResults(DeliveryError):
+    """Recipients answered differently at RCPT: `accepted` took the message (when `reply`,
+    the answer to DATA, is not None), `refused` said 5xx, `deferred` said 4xx."""
 
-    def __init__(self, reply: str, refused: dict[str, str]) -> None:
-        super().__init__(reply)
+    def __init__(
+        self,
+        reply: str | None,
+        accepted: Sequence[str],
+        refused: dict[str, str],
+        deferred: dict[str, str],
+    ) -> None:
+        failed = {**refused, **deferred}
+        super().__init__(reply or "; ".join(f"{r}: {t}" for r, t in failed.items()))
+        self.data_reply = reply
+        self.accepted = list(accepted)
         self.refused = refused
+        self.deferred = deferred
 
 
 class Sender(Protocol):
-    """Delivers `OutgoingMessage`s over one connection; `send` returns the server's reply."""
+    """Delivers `OutgoingMessage`s over one connection; `send` returns the server's reply.
+
+    `recipients` (default: all of To and Cc) narrows the envelope for a retry of those not
+    yet served; `within` bounds the whole exchange in seconds (a lease must outlast it)."""
 
     def open(self) -> None: ...
-    def send(self, msg: OutgoingMessage) -> str: ...
+    def send(
+        self,
+        msg: OutgoingMessage,
+        recipients: Sequence[str] | None = None,
+        within: float | None = None,
+    ) -> str: ...
     def close(self) -> None: ...
     def __enter__(self) -> Self: ...
     def __exit__(
@@ -90,6 +131,15 @@ def classify(code: int, reply: str) -> DeliveryError:
     return PermanentFailure(reply)
 
 
+class _Broken(Exception):
+    """The connection failed at `stage` ("mail", "rcpt" or "data") of one message."""
+
+    def __init__(self, stage: str, cause: str) -> None:
+        super().__init__(f"{stage}: {cause}")
+        self.stage = stage
+        self.cause = cause
+
+
 class YagmailSender(_SenderBase):
     """SMTP through yagmail's connection handling; the MIME is ours (Message-ID, Date)."""
 
@@ -105,6 +155,7 @@ class YagmailSender(_SenderBase):
         self._password = password  # plain str held only here; never logged or repr'd
         self._host = host or settings.host or "127.0.0.1"
         self._port = port or settings.port
+        self._timeout = settings.timeout
         self._from = settings.sender_address
         self._envelope_from = addr_spec(self._from)
         self._yag: yagmail.SMTP | None = None
@@ -120,7 +171,7 @@ class YagmailSender(_SenderBase):
         if s.user and self._password is None:
             # Trap: yagmail falls back to the OS keyring when the password is None.
             raise ServerUnavailable("TRUSTCYCLE_SMTP_USER is set but no SMTP password is")
-        self._yag = yagmail.SMTP(
+        yag = yagmail.SMTP(
             user=s.user or self._from,
             password=self._password,
             host=self._host,
@@ -129,86 +180,149 @@ class YagmailSender(_SenderBase):
             smtp_ssl=s.ssl,
             smtp_skip_login=not s.user,
             soft_email_validation=False,  # addresses were checked at enqueue
-            timeout=s.timeout,
+            timeout=self._timeout,
         )
         try:
-            self._yag.login()
-        except smtplib.SMTPAuthenticationError as exc:
-            raise ServerUnavailable(_reply(exc.smtp_code, exc.smtp_error)) from None
+            yag.login()
+            yag.smtp.ehlo_or_helo_if_needed()
         except smtplib.SMTPResponseException as exc:
+            _abandon(yag)
             raise ServerUnavailable(_reply(exc.smtp_code, exc.smtp_error)) from None
         except (OSError, smtplib.SMTPException) as exc:
+            _abandon(yag)
             raise ServerUnavailable(f"cannot connect to {self._host}:{self._port}: {exc}") from None
+        self._yag = yag
 
     def close(self) -> None:
-        """Say QUIT, ignoring a connection that is already gone."""
-        if self._yag is not None:
-            try:
-                self._yag.close()
-            except OSError:
-                pass
-            self._yag = None
+        """Say QUIT (briefly: a slow server is not waited for), then disconnect."""
+        yag, self._yag = self._yag, None
+        if yag is None:
+            return
+        try:
+            if yag.smtp.sock is not None:
+                yag.smtp.sock.settimeout(min(self._timeout, 5.0))
+            yag.smtp.quit()
+        except (OSError, smtplib.SMTPException):
+            pass
+        _abandon(yag)
 
-    def send(self, msg: OutgoingMessage) -> str:
-        """Send one message; reconnect once if the connection was dropped."""
+    def _drop(self) -> None:
+        """Forget a connection in an unknown state without a word to the server."""
+        yag, self._yag = self._yag, None
+        if yag is not None:
+            _abandon(yag)
+
+    def send(
+        self,
+        msg: OutgoingMessage,
+        recipients: Sequence[str] | None = None,
+        within: float | None = None,
+    ) -> str:
+        """Send one message to `recipients` (default all) within `within` seconds.
+
+        A connection found dead before the message was handed over (the relay closed an
+        idle connection) is reopened and the message sent once more; one that breaks
+        while the message is on it is `ConnectionLost`, and is not retried here."""
         data = wire_bytes(msg, self._from)
-        recipients = msg.recipients
-        if self._yag is None:
+        rcpts = msg.recipients if recipients is None else list(recipients)
+        deadline = None if within is None else time.monotonic() + within
+        fresh = self._yag is None
+        if fresh:
             self.open()
         try:
-            return self._transmit(recipients, data)
-        except (smtplib.SMTPServerDisconnected, OSError):
-            # Trap: if the drop came after the server stored the message, this resend
-            # duplicates it; the Message-ID is the same, so clients show it once.
-            self.close()
-            self.open()
-            try:
-                return self._transmit(recipients, data)
-            except (smtplib.SMTPServerDisconnected, OSError) as exc:
-                raise ServerUnavailable(f"connection lost: {exc}") from None
+            return self._transmit(rcpts, data, deadline)
+        except _Broken as broken:
+            self._drop()
+            if fresh or broken.stage == "data":
+                # Trap: after DATA the relay may have stored the message; resending it in
+                # this tick is how a storing-then-slow relay got six copies (issue 10).
+                raise ConnectionLost(f"connection lost at {broken}") from None
+        self.open()
+        try:
+            return self._transmit(rcpts, data, deadline)
+        except _Broken as broken:
+            self._drop()
+            raise ConnectionLost(f"connection lost at {broken}") from None
 
-    def _transmit(self, recipients: list[str], data: bytes) -> str:
+    def _arm(self, deadline: float | None) -> None:
+        """Bound the next exchange by the socket timeout and what is left of `deadline`."""
+        if deadline is None:
+            return
+        assert self._yag is not None
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise _Broken("deadline", "the time allowed for this message ran out")
+        sock = self._yag.smtp.sock
+        if sock is not None:
+            sock.settimeout(min(self._timeout, left))
+
+    def _transmit(self, recipients: list[str], data: bytes, deadline: float | None) -> str:
         # smtplib.sendmail() without its return-value loss: keep the reply to DATA (it
-        # carries the server's queue id) and the per-recipient refusals.
+        # carries the server's queue id) and every recipient's reply.
         assert self._yag is not None
         smtp = self._yag.smtp
-        smtp.ehlo_or_helo_if_needed()
-        # docmd rather than mail()/rcpt(): those re-parse every address (quoteaddr), and
-        # ours are bare addr-specs already checked at enqueue.
-        code, text = smtp.docmd("mail", f"FROM:<{self._envelope_from}>")
-        if code != 250:
-            self._reset(smtp)
-            raise classify(code, _reply(code, text))
-        refused: dict[str, str] = {}
-        mildest = 0
-        for rcpt in recipients:
-            code, text = smtp.docmd("rcpt", f"TO:<{rcpt}>")
-            if code not in (250, 251):
-                refused[rcpt] = _reply(code, text)
-                mildest = code if mildest == 0 or code < mildest else mildest
-        if len(refused) == len(recipients):
-            self._reset(smtp)
-            # The mildest refusal decides: one 4xx means a later retry may yet succeed.
-            raise classify(mildest, "; ".join(f"{r}: {t}" for r, t in refused.items()))
+        stage = "mail"
         try:
+            self._arm(deadline)
+            # docmd rather than mail()/rcpt(): those re-parse every address (quoteaddr),
+            # and ours are bare addr-specs already checked at enqueue.
+            code, text = smtp.docmd("mail", f"FROM:<{self._envelope_from}>")
+            if code != 250:
+                raise self._failed(smtp, stage, code, text)
+            stage = "rcpt"
+            refused: dict[str, str] = {}
+            deferred: dict[str, str] = {}
+            for rcpt in recipients:
+                self._arm(deadline)
+                code, text = smtp.docmd("rcpt", f"TO:<{rcpt}>")
+                if code == 421:
+                    raise _Broken(stage, _reply(code, text))
+                if code not in (250, 251):
+                    (deferred if 400 <= code < 500 else refused)[rcpt] = _reply(code, text)
+            accepted = [r for r in recipients if r not in refused and r not in deferred]
+            if not accepted:
+                self._reset(smtp)
+                if not deferred:
+                    raise PermanentFailure("; ".join(f"{r}: {t}" for r, t in refused.items()))
+                if not refused:
+                    raise TransientFailure("; ".join(f"{r}: {t}" for r, t in deferred.items()))
+                raise RecipientResults(None, [], refused, deferred)
+            stage = "data"
+            self._arm(deadline)
             code, text = smtp.data(data)
-        except smtplib.SMTPDataError as exc:
+        except smtplib.SMTPDataError as exc:  # DATA itself refused (no 354)
+            if exc.smtp_code == 421:
+                raise _Broken(stage, _reply(exc.smtp_code, exc.smtp_error)) from None
             self._reset(smtp)
             raise classify(exc.smtp_code, _reply(exc.smtp_code, exc.smtp_error)) from None
+        except (smtplib.SMTPServerDisconnected, OSError) as exc:
+            raise _Broken(stage, str(exc) or type(exc).__name__) from None
         if code != 250:
-            self._reset(smtp)
-            raise classify(code, _reply(code, text))
+            raise self._failed(smtp, stage, code, text)
         reply = _reply(code, text)
-        if refused:
-            raise PartiallyRefused(reply, refused)
+        if refused or deferred:
+            raise RecipientResults(reply, accepted, refused, deferred)
         return reply
+
+    def _failed(self, smtp: smtplib.SMTP, stage: str, code: int, text: bytes) -> Exception:
+        if code == 421:
+            return _Broken(stage, _reply(code, text))
+        self._reset(smtp)
+        return classify(code, _reply(code, text))
 
     @staticmethod
     def _reset(smtp: smtplib.SMTP) -> None:
         try:
             smtp.rset()
-        except smtplib.SMTPServerDisconnected:
+        except (smtplib.SMTPServerDisconnected, OSError):
             pass
+
+
+def _abandon(yag: yagmail.SMTP) -> None:
+    """Close a yagmail client's socket without QUIT, and stop its `__del__` trying one."""
+    yag.is_closed = True
+    if yag.smtp is not None:
+        yag.smtp.close()
 
 
 def eml_name(message_id: str) -> str:
@@ -228,7 +342,12 @@ class EmlDirSender(_SenderBase):
         """Create the directory."""
         self.directory.mkdir(parents=True, exist_ok=True)
 
-    def send(self, msg: OutgoingMessage) -> str:
+    def send(
+        self,
+        msg: OutgoingMessage,
+        recipients: Sequence[str] | None = None,
+        within: float | None = None,
+    ) -> str:
         """Write the message atomically (temp file, then rename) and return its path."""
         path = self.directory / eml_name(msg.message_id)
         tmp = path.with_suffix(".tmp")
