@@ -4,6 +4,10 @@ Statuses: present, apologies, deputy (the member sent their deputy), absent. Rec
 again for the same person and meeting replaces the status (audited); a person who holds no
 seat on the body is kept as a guest (no membership). A CSV is all or nothing: every row is
 checked first, and an error names the row and the column.
+
+A meeting before the cycle year (last year's, for the membership review's 12 months of
+attendance) is not in the database until attendance is recorded for it: if the body's
+configured rules or dates put a meeting on that day, the meeting is recorded then.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ import pendulum
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from trustcycle import TIMEZONE
+from trustcycle import TIMEZONE, clock
 from trustcycle.config.loader import TrustConfig
 from trustcycle.db.models import (
     Attendance,
@@ -55,8 +59,33 @@ def _meeting(session: Session, cfg: TrustConfig, body: str, on: date) -> tuple[B
         Meeting.body_id == row.id, Meeting.starts_at >= lo, Meeting.starts_at < lo.add(days=1),
         Meeting.cancelled.is_(False))).first()
     if meeting is None:
-        raise AttendanceError(f"{row.name} has no meeting on {on.isoformat()}")
+        meeting = _configured_meeting(session, cfg, body, row, on)
     return row, meeting
+
+
+def _configured_meeting(session: Session, cfg: TrustConfig, body: str, row: Body,
+                        on: date) -> Meeting:
+    """The meeting the configuration puts on `on` (e.g. last year's), recorded now."""
+    day = pendulum.date(on.year, on.month, on.day)
+    for year in (on.year - 1, on.year):
+        found = [m for m in cfg.meetings(body, year, margin_months=0) if m.date() == day]
+        if found:
+            break
+    else:
+        raise AttendanceError(f"{row.name} has no meeting on {day.format('D MMMM YYYY')} "
+                              f"({on.isoformat()}) in its configured dates or rules")
+    exists = session.scalars(select(Meeting).where(Meeting.body_id == row.id,
+                                                   Meeting.starts_at == found[0])).first()
+    if exists is not None:  # recorded, then cancelled: not a meeting to attend
+        raise AttendanceError(f"{row.name}'s meeting on {on.isoformat()} was cancelled")
+    meeting = Meeting(body_id=row.id, starts_at=found[0], cancelled=False)
+    session.add(meeting)
+    session.flush()
+    session.add(AuditLog(at=clock.now(), actor="attendance", action="create", entity="meeting",
+                         entity_id=str(meeting.id),
+                         detail={"key": f"{body}@{found[0].isoformat()}",
+                                 "source": "attendance for a meeting before the cycle"}))
+    return meeting
 
 
 def record_attendance(session: Session, cfg: TrustConfig, *, body: str, on: date,
@@ -125,3 +154,24 @@ def import_csv(session: Session, cfg: TrustConfig, text: str, *, now: datetime,
         except AttendanceError as exc:
             raise AttendanceError(f"row {n}: {exc}") from None
     return out
+
+
+def import_scenario_attendance(session: Session, cfg: TrustConfig, *, now: datetime
+                               ) -> list[Recorded]:
+    """The simulated year's past attendance (`scenario.yaml: attendance`), if it names one,
+    after applying the configuration (idempotent) so that its bodies exist."""
+    from trustcycle.db.apply import apply_config
+
+    name = cfg.scenario.attendance
+    if not name:
+        return []
+    apply_config(session, cfg, actor="simulated clerk")
+    path = cfg.directory / name
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise AttendanceError(f"{path}: cannot be read ({exc.strerror})") from None
+    try:
+        return import_csv(session, cfg, text, now=now, actor="simulated clerk")
+    except AttendanceError as exc:
+        raise AttendanceError(f"{path.name}: {exc}") from None

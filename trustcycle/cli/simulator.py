@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 
 from flows.cycle import run_cycle
 from tasks.chase import read_config, shared_database
+from trustcycle.attendance import import_scenario_attendance
 from trustcycle.clock import FixedClock, use_clock
 from trustcycle.config.loader import TrustConfig
 from trustcycle.db import Database
@@ -142,6 +143,9 @@ def run_simulation(
             }
         )
         partners = ScriptedPartners(db, cfg, year, out / "uploads")
+        first = FixedClock.on(days[0], ANSWER_HOUR)  # last year's attendance, recorded first
+        with use_clock(first), db.sessions.begin() as session:
+            import_scenario_attendance(session, cfg, now=first.now())
         bar = None
         if progress:
             from tqdm import tqdm

@@ -417,15 +417,77 @@ class CalendarFile(Strict):
 # --- scenario.yaml (the simulated year's scripted partners) -----------------------------
 
 
+class ScriptedPriority(Strict):
+    """A lead partner's rating of one CYPP priority."""
+
+    rag: Literal["red", "amber", "green"]
+    value: float | None = None
+    narrative: str
+    risks: str = ""
+    changes: str = ""
+
+
+class ScriptedIndicator(Strict):
+    """One row of a needs analysis return (the portal's CSV columns)."""
+
+    indicator: str
+    period: str
+    source: str
+    value: float
+    comparator: float | None = None
+    ward: str = ""
+    section: Literal["general", "child_poverty"] = "general"
+
+
+class ScriptedMeasure(Strict):
+    """One measure of a child poverty strategy return."""
+
+    measure: str
+    need: str = ""
+    lead: str = ""
+    target: str = ""
+    by_when: str = ""
+    monitoring: str = ""
+
+
+class ScriptedSeat(Strict):
+    """A change of representative on one body."""
+
+    body: Ident
+    name: Line
+    role: Line
+    email: Email
+    seniority: str = ""
+    deputy_name: str = ""
+    deputy_email: Email | None = None
+
+
+class ScriptedContent(Strict):
+    """What a scripted partner's return says (each kind reads its own keys)."""
+
+    priorities: dict[Ident, ScriptedPriority] = Field(default_factory=dict)
+    indicators: list[ScriptedIndicator] = Field(default_factory=list)
+    commentary: str = ""
+    child_poverty_commentary: str = ""
+    measures: list[ScriptedMeasure] = Field(default_factory=list)
+    consultation: str = ""
+    changes: list[ScriptedSeat] = Field(default_factory=list)
+    absences: str = ""
+
+
 class ScriptedAnswer(Strict):
     partner: Ident
     process: Ident
-    behaviour: Literal["on_time", "late", "never"]
+    behaviour: Literal["on_time", "late", "never"] = "on_time"
     working_days: int = Field(
         0, description="on_time: working days before the deadline; late: after it"
     )
+    content: ScriptedContent | None = Field(None, description="what the return says")
 
 
 class ScenarioFile(Strict):
     answers: list[ScriptedAnswer] = Field(default_factory=list)
     default: Literal["on_time", "late", "never"] = "on_time"
+    attendance: Line | None = Field(
+        None, description="CSV of past meetings' attendance (body,date,person,status), "
+                          "relative to the configuration directory, imported before the year")

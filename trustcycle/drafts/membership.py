@@ -197,8 +197,11 @@ def sections(
         offered = [nominated[p] for p in partners if p in nominated and nominated[p].changed]
         if members:
             for m in members:
+                change = nominated.get(m.partner)
+                status = (f"Represented; the return nominates {change.name}"
+                          if change is not None and change.changed else "Represented")
                 rep_rows.append([label, names[m.partner], m.person.name,
-                                 m.deputy.name if m.deputy else "None named", "Represented"])
+                                 m.deputy.name if m.deputy else "None named", status])
         elif offered:
             for n in offered:
                 rep_rows.append([label, names[n.partner], _who(n), "",

@@ -130,7 +130,8 @@ def needs_found(cfg: TrustConfig, records: list[ReturnRecord]) -> list[Need]:
         latest = max(r.period for r in rows)
         current = sorted((r for r in rows if r.period == latest),
                          key=lambda r: -(r.number if r.number is not None else float("-inf")))
-        shown = "; ".join(f"{r.value} in {r.ward}"
+        shown = "; ".join((f"{r.value} across the area" if r.ward == ALL_WARDS
+                           else f"{r.value} in {r.ward}")
                           + (f" (comparator {r.comparator})" if r.comparator else "")
                           for r in current[:3])
         out.append(Need(name, f"{latest}: {shown}" if shown else latest))

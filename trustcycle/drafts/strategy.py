@@ -85,6 +85,9 @@ def sections(
     consulted = _by_partner(cfg, records, "consultation")
     notes = _by_partner(cfg, records, "commentary")
     area = cfg.trust.local_authority
+    for suffix in (" County Council", " Borough Council", " City Council", " District Council",
+                   " Council"):
+        area = area.removesuffix(suffix)
 
     vision = Section("Vision", paras(
         f"That fewer children in {area} grow up in poverty, and that those who do are "

@@ -239,15 +239,19 @@ def _measures(check: _Checker) -> dict[str, Any]:
         need = check.text(f"{key}-need", f"the need measure {i} addresses")
         lead = check.line(f"{key}-lead", f"who leads measure {i}")
         by = check.line(f"{key}-by", f"when measure {i} will be done")
-        if not measure and (need or lead or by):
+        target = check.line(f"{key}-target", f"the target of measure {i}")
+        monitoring = check.text(f"{key}-monitoring", f"how measure {i} is monitored")
+        if not measure and (need or lead or by or target or monitoring):
             check.errors.append(
                 FieldError(f"{key}-measure", f"Enter measure {i}, or clear its row")
             )
         elif measure:
-            measures.append({"measure": measure, "need": need, "lead": lead, "by_when": by})
+            measures.append({"measure": measure, "need": need, "lead": lead, "by_when": by,
+                             "target": target, "monitoring": monitoring})
     if not measures and not any(e.field.startswith("m-") for e in check.errors):
         check.errors.append(FieldError("m-1-measure", "Enter at least one measure"))
-    return {"measures": measures, "commentary": check.text("commentary", "your commentary")}
+    return {"measures": measures, "commentary": check.text("commentary", "your commentary"),
+            "consultation": check.text("consultation", "the consultation")}
 
 
 def _needs(check: _Checker, data: bytes | None) -> dict[str, Any]:
@@ -374,9 +378,9 @@ def initial_values(ask: Ask, payload: dict[str, Any] | None) -> dict[str, str]:
         for k in ("rag", "value", "narrative", "risks", "changes"):
             values[f"p-{p.get('priority')}-{k}"] = _text(p.get(k))
     for i, m in enumerate(payload.get("measures", [])[:MEASURE_ROWS], start=1):
-        for k in ("measure", "need", "lead", "by_when"):
+        for k in ("measure", "need", "lead", "by_when", "target", "monitoring"):
             values[f"m-{i}-{k.removesuffix('_when')}"] = _text(m.get(k))
-    for k in ("absences", "notes", "commentary", "child_poverty_commentary"):
+    for k in ("absences", "notes", "commentary", "child_poverty_commentary", "consultation"):
         if k in payload:
             values[k] = _text(payload[k])
     return values
@@ -397,6 +401,8 @@ _LABELS = {
     "need": "Need addressed",
     "lead": "Lead",
     "by_when": "By when",
+    "monitoring": "Monitoring",
+    "consultation": "Consultation",
 }
 
 
@@ -417,7 +423,8 @@ def summary_rows(payload: dict[str, Any]) -> list[tuple[str, str]]:
                 rows.append((f"{p.get('title')}: {_LABELS[k].lower()}", _text(p[k])))
     for i, m in enumerate(payload.get("measures", []), start=1):
         detail = "; ".join(
-            f"{_LABELS[k].lower()}: {m[k]}" for k in ("need", "lead", "by_when") if m.get(k)
+            f"{_LABELS[k].lower()}: {m[k]}"
+            for k in ("need", "lead", "target", "by_when", "monitoring") if m.get(k)
         )
         rows.append((f"Measure {i}", m.get("measure", "") + (f" ({detail})" if detail else "")))
     indicators = payload.get("indicators", [])
@@ -431,7 +438,7 @@ def summary_rows(payload: dict[str, Any]) -> list[tuple[str, str]]:
                     f"source {r.get('source')})",
                 )
             )
-    for k in ("absences", "commentary", "child_poverty_commentary", "notes"):
+    for k in ("absences", "commentary", "child_poverty_commentary", "consultation", "notes"):
         if payload.get(k):
             rows.append((_LABELS[k], _text(payload[k])))
     for f in payload.get("files", []):

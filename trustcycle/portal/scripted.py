@@ -6,11 +6,66 @@ partner's (signed link, CSRF, validation, durable storage, receipt, chase stoppe
 
 from __future__ import annotations
 
+import csv
+import io
 from typing import Any
 
+from trustcycle.config import schema
 from trustcycle.config.loader import TrustConfig
 from trustcycle.portal.client import Files, Submission, submit_via_portal
 from trustcycle.portal.service import ask_from_config
+
+
+def scripted_content(cfg: TrustConfig, process: str, partner: str
+                     ) -> schema.ScriptedContent | None:
+    """What the scenario says this partner's return to `process` contains, if anything."""
+    for answer in cfg.scenario.answers:
+        if answer.process == process and answer.partner == partner:
+            return answer.content
+    return None
+
+
+def _number(value: float | None) -> str:
+    return "" if value is None else f"{value:g}"
+
+
+def _from_content(kind: str, ask: Any, c: schema.ScriptedContent) -> tuple[dict[str, str], Files]:
+    """Form fields and files saying what the scenario's content says."""
+    fields: dict[str, str] = {}
+    if kind == "membership_review":
+        changes = {seat.body: seat for seat in c.changes}
+        for seat in ask.seats:
+            key = f"seat-{seat.body}"
+            new = changes.get(seat.body)
+            fields[f"{key}-action"] = "change" if new else "confirm"
+            if new:
+                fields |= {f"{key}-name": new.name, f"{key}-role": new.role,
+                           f"{key}-email": new.email, f"{key}-seniority": new.seniority,
+                           f"{key}-deputy_name": new.deputy_name,
+                           f"{key}-deputy_email": new.deputy_email or ""}
+        return fields | {"absences": c.absences}, {}
+    if kind == "cypp_annual_review":
+        for pid, p in c.priorities.items():
+            fields |= {f"p-{pid}-rag": p.rag, f"p-{pid}-value": _number(p.value),
+                       f"p-{pid}-narrative": p.narrative, f"p-{pid}-risks": p.risks,
+                       f"p-{pid}-changes": p.changes}
+        return fields | {"notes": c.commentary}, {}
+    if kind == "joint_needs_analysis":
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(["indicator", "period", "source", "value", "comparator", "ward",
+                         "section"])
+        for r in c.indicators:
+            writer.writerow([r.indicator, r.period, r.source, _number(r.value),
+                             _number(r.comparator), r.ward, r.section])
+        return ({"commentary": c.commentary,
+                 "child_poverty_commentary": c.child_poverty_commentary},
+                {"indicators": ("needs.csv", out.getvalue().encode())})
+    for i, m in enumerate(c.measures, start=1):
+        fields |= {f"m-{i}-measure": m.measure, f"m-{i}-need": m.need, f"m-{i}-lead": m.lead,
+                   f"m-{i}-target": m.target, f"m-{i}-by": m.by_when,
+                   f"m-{i}-monitoring": m.monitoring}
+    return fields | {"commentary": c.commentary, "consultation": c.consultation}, {}
 
 
 def scripted_answer(cfg: TrustConfig, process: str, partner: str) -> tuple[dict[str, str], Files]:
@@ -18,6 +73,9 @@ def scripted_answer(cfg: TrustConfig, process: str, partner: str) -> tuple[dict[
     kind = cfg.processes[process].kind.value
     ask = ask_from_config(cfg, kind, partner)
     name = cfg.partners[partner].name
+    content = scripted_content(cfg, process, partner)
+    if content is not None and kind != "event":
+        return _from_content(kind, ask, content)
     if kind == "membership_review":
         fields = {f"seat-{seat.body}-action": "confirm" for seat in ask.seats}
         return fields | {"absences": f"{name}: no absences to explain."}, {}
@@ -33,8 +91,9 @@ def scripted_answer(cfg: TrustConfig, process: str, partner: str) -> tuple[dict[
         return fields, {}
     if kind == "joint_needs_analysis":
         csv = (
-            "indicator,period,source,value,comparator\n"
-            f"Children in low income families (%),{cfg.trust.cycle_year},{name},12.0,20.1\n"
+            "indicator,period,source,value,comparator,section\n"
+            f"Children in low income families (%),{cfg.trust.cycle_year},{name},12.0,20.1,"
+            "child_poverty\n"
         ).encode()
         return {"commentary": f"Needs data from {name}."}, {"indicators": ("needs.csv", csv)}
     if kind == "child_poverty_strategy":
