@@ -15,8 +15,9 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from trustcycle import meetings as rules
-from trustcycle.config import schema
+from trustcycle.config import schema, strict_yaml
 from trustcycle.config.errors import ConfigError, Problem
+from trustcycle.text import sanitise_line
 
 FILES: dict[str, type[BaseModel]] = {
     "trust.yaml": schema.TrustFile,
@@ -86,29 +87,38 @@ def _as_date(value: Any) -> pendulum.Date:
     return pendulum.date(value.year, value.month, value.day)
 
 
-_FAST_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
 def _read_yaml(path: Path) -> Any:
     try:
+        if path.stat().st_size > strict_yaml.MAX_BYTES:
+            mb = strict_yaml.MAX_BYTES // (1024 * 1024)
+            raise ConfigError.one(path, "(file)", f"is larger than {mb} MB")
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ConfigError.one(path, "(file)", "missing") from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError.one(path, "(file)", f"cannot be read: {exc}") from None
+        raise ConfigError.one(path, "(file)", f"cannot be read: {_one_line(exc)}") from None
     try:
-        # libyaml's parser, several times faster on a 5,000-partner file; on any error the
-        # pure-Python one parses again, so messages and marks stay exactly as they were.
-        return yaml.load(text, Loader=_FAST_LOADER)
-    except yaml.YAMLError:
-        pass
-    try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
+        # Strict (trustcycle.config.strict_yaml): duplicate keys, alias expansion and deep
+        # nesting are refused; libyaml's speed is kept.
+        return strict_yaml.load(text)
+    except strict_yaml.StrictYamlError as exc:
+        where = sanitise_line(exc.path) or (f"line {exc.line}" if exc.line else "(file)")
+        raise ConfigError.one(path, where, sanitise_line(exc.message)) from None
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "(syntax)"
-        problem = getattr(exc, "problem", None) or str(exc)
+        problem = _one_line(exc.problem or exc)
         raise ConfigError.one(path, where, f"YAML syntax error: {problem}") from None
+    except yaml.reader.ReaderError as exc:  # a control character in the file itself
+        line = text.count("\n", 0, exc.position) + 1
+        raise ConfigError.one(path, f"line {line}", f"YAML syntax error: {exc.reason} "
+                              f"(character #x{exc.character:04x})") from None
+    except (yaml.YAMLError, RecursionError, MemoryError) as exc:
+        raise ConfigError.one(path, "(file)", f"cannot be read: {_one_line(exc)}") from None
+
+
+def _one_line(reason: object) -> str:
+    return sanitise_line(str(reason)) or type(reason).__name__
 
 
 def _problems(path: Path, exc: ValidationError) -> list[Problem]:
