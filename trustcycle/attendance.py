@@ -72,8 +72,8 @@ def _configured_meeting(session: Session, cfg: TrustConfig, body: str, row: Body
         if found:
             break
     else:
-        raise AttendanceError(f"{row.name} has no meeting on {day.format('D MMMM YYYY')} "
-                              f"({on.isoformat()}) in its configured dates or rules")
+        raise AttendanceError(f"{row.name} has no meeting on {on.isoformat()} (none in "
+                              "its configured dates or rules)")
     exists = session.scalars(select(Meeting).where(Meeting.body_id == row.id,
                                                    Meeting.starts_at == found[0])).first()
     if exists is not None:  # recorded, then cancelled: not a meeting to attend

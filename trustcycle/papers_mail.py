@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from trustcycle import TIMEZONE
-from trustcycle.calendar_ics import single_event_ics
+from trustcycle.calendar_ics import meeting_ics, step_ics
 from trustcycle.config.loader import TrustConfig
 from trustcycle.db.models import Body, Meeting, Notification, Trust
 from trustcycle.drafts.context import long_date
@@ -28,7 +28,7 @@ from trustcycle.mail.message import Attachment
 from trustcycle.mail.render import render_email
 from trustcycle.outbox import enqueue
 from trustcycle.papers import papers_copy, process_row
-from trustcycle.timeline import ProcessDates, resolve_process
+from trustcycle.timeline import ProcessDates, Step, resolve_process
 
 
 @dataclass(frozen=True)
@@ -62,18 +62,19 @@ def recipients(cfg: TrustConfig, pid: str, year: int) -> list[tuple[str, str]]:
     return [(n, e) for n, e in people if not (e in seen or seen.add(e))]
 
 
-def _event(cfg: TrustConfig, pid: str, dates: ProcessDates, now: datetime) -> Attachment:
+def _event(cfg: TrustConfig, pid: str, dates: ProcessDates, now: datetime,
+           year: int) -> Attachment:
+    """The meeting (the timeline's own event, same UID) or the publication date."""
     proc = cfg.processes[pid]
     assert proc.receiving is not None
-    body = cfg.bodies[proc.receiving.body]
-    start = dates.meeting or papers_deadline(dates)
-    summary = f"{body.name}: {proc.title}" if dates.meeting else f"Publication: {proc.title}"
-    data = single_event_ics(f"papers-{cfg.trust.id}-{pid}-{start.date().isoformat()}@trustcycle",
-                            summary, start, pendulum.instance(now),
-                            minutes=120 if dates.meeting else 30,
-                            description=f"{cfg.trust.name}: {proc.title}")
-    return Attachment.from_bytes("meeting.ics" if dates.meeting else "publication.ics",
-                                 "text/calendar", data)
+    stamp = pendulum.instance(now)
+    if dates.meeting is not None:
+        data = meeting_ics(cfg, proc.receiving.body, dates.meeting, year, stamp)
+        return Attachment.from_bytes("meeting.ics", "text/calendar", data)
+    step = Step(papers_deadline(dates), pid, "publish", proc.receiving.body,
+                f"Publication: {proc.title}")
+    return Attachment.from_bytes("publication.ics", "text/calendar",
+                                 step_ics(cfg, step, year, stamp))
 
 
 def _context(cfg: TrustConfig, pid: str, dates: ProcessDates, version: int,
@@ -115,7 +116,7 @@ def send_papers(
     mail = render_email("papers_late" if late else "papers",
                         _context(cfg, pid, dates, version, fragment, late))
     attachments = [Attachment.from_bytes(f"{pid}-{year}-v{version}.docx", CONTENT_TYPES["docx"],
-                                         docx), _event(cfg, pid, dates, now)]
+                                         docx), _event(cfg, pid, dates, now, year)]
     stem = f"{cfg.trust.id}:{year}:{pid}:v{version}"
     if late:
         targets = [(cfg.trust.officer.name, cfg.trust.officer.email)]

@@ -10,6 +10,7 @@ from docx import Document
 
 from tests.integration.drafts_support import RUTLAND, rutland, seed
 from trustcycle.cli import main
+from trustcycle.config import load_config
 from trustcycle.db import Database
 from trustcycle.papers import load_attendance
 
@@ -86,3 +87,27 @@ def test_the_draft_command_refuses_a_process_without_a_draft(
 ) -> None:
     assert cli("draft", "annual_conference", "--year", "2010", "--out", "x") == 2
     assert "no draft for 'annual_conference'" in capsys.readouterr().err
+
+
+def test_last_years_meetings_take_attendance_and_the_scenario_csv_imports_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    default = RUTLAND.parents[1]
+    url = f"sqlite:///{tmp_path / 'default.db'}"
+    monkeypatch.setenv("TRUSTCYCLE_DATABASE_URL", url)
+    assert main(["--config", str(default), "config", "apply"]) == 0
+    run = ["--config", str(default), "attendance"]
+    assert main([*run, "record", "--body", "board", "--date", "2025-12-09", "--person",
+                 "mary.ellis@wessexvale.example.gov.uk", "--status", "present"]) == 0
+    assert main([*run, "record", "--body", "board", "--date", "2025-12-10", "--person",
+                 "mary.ellis@wessexvale.example.gov.uk", "--status", "present"]) == 2
+    assert "has no meeting on 2025-12-10" in capsys.readouterr().err
+    assert main([*run, "import", str(default / "scenario-attendance.csv")]) == 0
+    assert "recorded 40 rows (39 changed)" in capsys.readouterr().out
+    db = Database.from_url(url)
+    with db.sessions() as session:
+        rows = load_attendance(session, load_config(default))
+    db.dispose()
+    assert len(rows) == 40
+    assert sorted({r.meeting_on.isoformat() for r in rows}) == [
+        "2025-06-10", "2025-09-09", "2025-12-09", "2026-03-10"]

@@ -3,8 +3,11 @@ byte-identical for the same returns, a new version when a return changes."""
 
 from __future__ import annotations
 
+import io
+
 import pendulum
 import pytest
+from docx import Document
 from sqlalchemy import select
 
 from tests.fixtures.returns import PROCESSES
@@ -12,7 +15,7 @@ from tests.integration.drafts_support import record, rutland, seed
 from trustcycle.config import TrustConfig
 from trustcycle.db import Database
 from trustcycle.db.models import AuditLog, Draft
-from trustcycle.papers import build_and_store, record_decision
+from trustcycle.papers import build_and_store, draft_content, papers_copy, record_decision
 
 NOW = pendulum.datetime(2010, 6, 25, 9, 0, tz="Europe/London")
 
@@ -43,7 +46,7 @@ def test_each_draft_is_stored_in_every_format_with_the_sha256_of_its_returns(
     assert (version, created) == (1, True)
     with database.sessions() as session:
         rows = session.scalars(select(Draft).where(Draft.returns_sha256 == sha)).all()
-    assert sorted(r.format for r in rows) == ["docx", "html", "md"]
+    assert sorted(r.format for r in rows) == ["docx", "html", "json", "md"]
     assert all(r.content for r in rows)
 
 
@@ -84,3 +87,28 @@ def test_an_approval_is_audited_once_with_who_and_when(
         approved = session.scalars(select(Draft).where(Draft.status == "approved")).all()
     assert row.actor == "sam@rutland.example.gov.uk" and row.at == NOW
     assert {d.approved_by for d in approved} == {"sam@rutland.example.gov.uk"}
+
+
+def test_the_papers_copy_says_who_approved_it_and_when_and_the_draft_keeps_its_date(
+    database: Database, cfg: TrustConfig
+) -> None:
+    version, *_ = build(database, cfg, "membership_review")
+    with database.sessions.begin() as session:
+        again = build_and_store(session, cfg, "membership_review", 2010,
+                                now=NOW.add(days=3))  # a re-run days later: same version
+        record_decision(session, cfg, "membership_review", 2010, version=version,
+                        decision="approve", officer="childrens.trust@rutland.example.gov.uk",
+                        comment="", at=NOW.add(days=4), key="run-1:1")
+    assert (again.version, again.created) == (version, False)
+    assert "**Date:** 25 June 2010" in again.markdown
+    with database.sessions() as session:
+        docx = papers_copy(session, cfg, "membership_review", 2010, version, "docx")
+        html = papers_copy(session, cfg, "membership_review", 2010, version, "html").decode()
+        stored = draft_content(session, cfg, "membership_review", 2010, version, "md").decode()
+    approved = "Approved by Sam Ireland on 29 June 2010"
+    assert approved in html and "Draft for sign-off" not in html
+    doc = Document(io.BytesIO(docx))
+    frame = {row.cells[0].text: row.cells[1].text for row in doc.tables[0].rows}
+    assert frame["Status"] == approved and frame["Date"] == "25 June 2010"
+    assert doc.sections[0].footer.paragraphs[0].text == approved
+    assert "Draft for sign-off" in stored  # the stored draft is what was signed off
