@@ -31,6 +31,7 @@ class DraftSummary:
     markdown: str
     created: bool
     returns: list[dict[str, str]] = field(default_factory=list)
+    title: str = ""  # the process's title, as officers read it
 
     @property
     def missing(self) -> int:
@@ -69,7 +70,7 @@ def assemble_version(config_dir: str, database_url: str | None, process: str, ye
     with use_clock(FixedClock(now)), database(database_url).sessions.begin() as session:
         d = build_and_store(session, cfg, process, year, now=now)
     return DraftSummary(d.process, d.year, d.version, d.returns_sha256, d.markdown, d.created,
-                        d.returns)
+                        d.returns, cfg.processes[process].title)
 
 
 @task(name="publish-draft-artifacts", retries=2, retry_delay_seconds=[2, 10],
@@ -79,10 +80,11 @@ def publish_draft_artifacts(draft: DraftSummary, round_no: int) -> str:
     key = f"draft-{draft.process.replace('_', '-')}-{draft.year}"
     create_markdown_artifact(
         key=key, markdown=draft.markdown,
-        description=f"Draft v{draft.version} of {draft.process} {draft.year} "
-                    f"(sign-off round {round_no})")
+        description=f"Draft version {draft.version} of the {draft.title or draft.process} "
+                    f"{draft.year}-{(draft.year + 1) % 100:02d} (sign-off round {round_no})")
     create_table_artifact(
-        key=f"{key}-returns", table=draft.returns,
-        description=f"Returns used and missing in draft v{draft.version}: "
-                    f"{draft.missing} missing")
+        key=f"{key}-returns", table=[{k: v or "none" for k, v in row.items()}
+                                     for row in draft.returns],
+        description=f"Returns used and missing in draft version {draft.version} of the "
+                    f"{draft.title or draft.process}: {draft.missing} missing")
     return key

@@ -138,14 +138,24 @@ def _owed(cfg: TrustConfig, pid: str) -> str:
     return "\n".join([*lines, how])
 
 
+def rung_words(working_days: int) -> str:
+    """When a rung of the ladder falls, in words: "10 working days before the deadline"."""
+    if working_days == 0:
+        return "on the deadline"
+    n = abs(working_days)
+    days = f"{n} working day{'s' if n != 1 else ''}"
+    return f"{days} {'before' if working_days < 0 else 'after'} the deadline"
+
+
 def step_summary(cfg: TrustConfig, step: Step) -> str:
-    """A step's calendar summary, in words."""
-    title = cfg.processes[step.process].title
+    """A step's calendar summary, in words (never a rung's id such as before_10)."""
+    proc = cfg.processes[step.process]
+    title = proc.title
     kind, _, rung = step.name.partition(":")
-    if kind == "reminder":
-        return f"Reminder to partners: {title}"
-    if kind == "escalation":
-        return f"Escalation to senior contacts: {title}"
+    if kind in ("reminder", "escalation"):
+        when = next((rung_words(r.working_days) for r in proc.ladder if r.name == rung), "")
+        who = "Reminder to partners" if kind == "reminder" else "Escalation to senior contacts"
+        return f"{who} ({when}): {title}" if when else f"{who}: {title}"
     words = {"request": "Requests for returns", "deadline": "Deadline for returns",
              "cutoff": "Final cut-off for returns", "papers": "Papers published",
              "publish": "Publication", "meeting": "Meeting"}
