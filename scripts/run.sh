@@ -4,4 +4,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/bootstrap.sh
-exec .venv/bin/trustcycle simulate --year 2026 --out var/out "$@"
+.venv/bin/trustcycle simulate --year 2026 --out var/out "$@"
+scripts/draft_pdfs.sh var/out/drafts
