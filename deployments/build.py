@@ -8,31 +8,32 @@ turns each plan into a `RunnerDeployment` for `serve()`.
 from __future__ import annotations
 
 import inspect
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import date
 from importlib import import_module
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 import pendulum
-from prefect.schedules import Cron, Schedule
+from prefect.schedules import Cron, RRule, Schedule
 
-from trustcycle import TIMEZONE
-from trustcycle.config import TrustConfig, load_config
+from trustcycle import TIMEZONE, clock
+from trustcycle.config import ConfigError, TrustConfig, load_config
 from trustcycle.config.schema import ProcessKind
+from trustcycle.config.years import cycle_year_of, for_year
 from trustcycle.timeline import ProcessDates, resolve_year
 
 if TYPE_CHECKING:
     from prefect import Flow
     from prefect.deployments.runner import RunnerDeployment
 
-# Weekdays only; the flows themselves skip England bank holidays. Times avoid 01:00-02:00
-# local, which the clocks skip (March) or repeat (October) at the DST change.
-CHASE_CRON = "0 9 * * 1-5"
-CYCLE_CRON = "15 9 * * 1-5"
-# A process's own steps run after the 09:00 chase and the 09:15 cycle driver.
-STEP_HOUR, STEP_MINUTE = 9, 30
+# Weekdays only; the flows themselves skip England bank holidays. Times come from the
+# trust's `schedule` (09:00 / 09:15 / 09:30 by default), which refuses 01:00-02:59 local,
+# the hours the clocks skip (March) or repeat (October) at the DST change.
 STEP_ROLES: tuple[str, ...] = ("request", "cutoff", "papers", "publish")
+# The officers' flows that take any configured process (a drop-down on the run form).
+CHOOSE_PROCESS = ("record-return", "collect-returns", "assemble-draft")
 
 
 @dataclass(frozen=True)
@@ -45,11 +46,24 @@ class DeploymentPlan:
     parameters: dict[str, Any]
     tags: tuple[str, ...]
     description: str
+    choices: dict[str, list[str]] = field(default_factory=dict)  # parameter -> allowed
+    frozen: tuple[str, ...] = ()  # parameters fixed for this deployment (read-only)
 
 
 def slug(name: str) -> str:
     """A process id or step name as a URL-safe slug: `membership_review` -> `membership-review`."""
     return name.replace("_", "-").lower()
+
+
+def _hm(text: str) -> tuple[int, int]:
+    hour, minute = (int(x) for x in text.split(":"))
+    return hour, minute
+
+
+def weekday_cron(at: str, slug_: str) -> Schedule:
+    """Weekdays at `at` (HH:MM), London time."""
+    hour, minute = _hm(at)
+    return Cron(f"{minute} {hour} * * 1-5", timezone=TIMEZONE, slug=slug_)
 
 
 def step_days(dates: ProcessDates) -> dict[str, pendulum.Date]:
@@ -62,36 +76,69 @@ def step_days(dates: ProcessDates) -> dict[str, pendulum.Date]:
     return days
 
 
-def step_schedules(process_id: str, dates: ProcessDates) -> tuple[Schedule, ...]:
-    """One yearly `Cron` per step day at 09:30 London time, slugged `<process>-<step>`."""
-    # Trap: `30 9 D M *` recurs every year on the same day, but working-day rules move the
-    # steps from year to year; `trustcycle serve` rebuilds them from the calendar on start.
+def step_schedules(process_id: str, dates: ProcessDates, year: int,
+                   at: str = "09:30") -> tuple[Schedule, ...]:
+    """One run per step day of cycle year `year` at `at` London time, each slugged
+    `<process>-<step>-<year>` and passing `cycle_year` to its run.
+
+    One-shot RRULEs (COUNT=1), not yearly crons: working-day rules move the steps from year
+    to year, so each year's days are registered on their own (`register_years`)."""
+    hour, minute = _hm(at)
     return tuple(
-        Cron(
-            f"{STEP_MINUTE} {STEP_HOUR} {day.day} {day.month} *",
+        RRule(
+            f"DTSTART:{day.format('YYYYMMDD')}T{hour:02d}{minute:02d}00\n"
+            "RRULE:FREQ=DAILY;COUNT=1",
             timezone=TIMEZONE,
-            slug=f"{slug(process_id)}-{role}",
+            slug=f"{slug(process_id)}-{role}-{year}",
+            parameters={"cycle_year": year},
         )
         for role, day in step_days(dates).items()
     )
 
 
-def plan(
-    cfg: TrustConfig, year: int | None = None, config_dir: str = "config"
-) -> list[DeploymentPlan]:
-    """The deployments for a trust's cycle year: chase, cycle driver, officers' flows, processes.
+def schedule_years(cfg: TrustConfig, today: date) -> list[int]:
+    """The cycle years whose steps are registered: the current one and the next."""
+    current = cycle_year_of(cfg, today)
+    return [current, current + 1]
 
-    Each deployment is named after its flow, so `run_deployment("assemble-draft/assemble-draft")`
-    and the flows' own re-check (`collect-returns/collect-returns`) find it.
+
+def year_dates(cfg: TrustConfig, years: list[int]) -> tuple[dict[int, dict[str, ProcessDates]],
+                                                            list[str]]:
+    """Each year's resolved calendar; a year the calendar cannot place yet (no meetings
+    configured that far ahead) is left out with the reason."""
+    resolved, problems = {}, []
+    for year in years:
+        try:
+            resolved[year] = resolve_year(for_year(cfg, year), year)
+        except ConfigError as exc:
+            problems.append(f"cycle year {year} not scheduled: {exc}")
+    return resolved, problems
+
+
+def plan(
+    cfg: TrustConfig, year: int | None = None, config_dir: str = "config",
+    years: list[int] | None = None,
+) -> list[DeploymentPlan]:
+    """The deployments for a trust: chase, cycle driver, officers' flows, processes.
+
+    `years` are the cycle years whose step days are scheduled (default: `year`, else the
+    configured one). Each deployment is named after its flow, so
+    `run_deployment("assemble-draft/assemble-draft")` and the flows' own re-check
+    (`collect-returns/collect-returns`) find it.
     """
-    year = cfg.trust.cycle_year if year is None else year
-    common = {"config_dir": config_dir, "cycle_year": year}
+    years = years or [cfg.trust.cycle_year if year is None else year]
+    common: dict[str, Any] = {"config_dir": config_dir}
+    if year is not None:
+        common["cycle_year"] = year
     tags = ("trustcycle", cfg.trust.id)
+    times = cfg.trust.schedule
+    with_returns = [pid for pid, p in cfg.processes.items()
+                    if p.kind is not ProcessKind.event and p.returns]
     plans = [
         DeploymentPlan(
             entrypoint="flows.chase_returns:chase_returns",
             name="chase-returns",
-            schedules=(Cron(CHASE_CRON, timezone=TIMEZONE, slug="chase-returns-weekdays"),),
+            schedules=(weekday_cron(times.chase, "chase-returns-weekdays"),),
             parameters=common,
             tags=(*tags, "chase"),
             description="Daily chase: requests, reminders, overdue notices and escalations "
@@ -100,10 +147,11 @@ def plan(
         DeploymentPlan(
             entrypoint="flows.cycle:run_cycle",
             name="run-cycle",
-            schedules=(Cron(CYCLE_CRON, timezone=TIMEZONE, slug="run-cycle-weekdays"),),
+            schedules=(weekday_cron(times.cycle, "run-cycle-weekdays"),),
             parameters=common,
             tags=(*tags, "cycle"),
-            description="Cycle driver: every process's steps now due, caught up to as_of.",
+            description="Cycle driver: every process's steps now due (sign-off, papers, "
+            "catch-up of missed steps), and reminders of drafts awaiting sign-off.",
         ),
         DeploymentPlan(
             entrypoint="flows.record_return:record_return",
@@ -111,7 +159,8 @@ def plan(
             schedules=(),
             parameters=common,
             tags=(*tags, "officer"),
-            description="Record a partner's return (or a waiver) on their behalf.",
+            description="Record a partner's return (a typed payload or a file) or waive it.",
+            choices={"process_id": with_returns, "partner_id": list(cfg.partners)},
         ),
         DeploymentPlan(
             entrypoint="flows.collect_returns:collect_returns",
@@ -121,29 +170,35 @@ def plan(
             tags=(*tags, "process"),
             description="Gather a process's returns; re-check next working day while any "
             "are missing (it schedules itself through this deployment).",
+            choices={"process_id": with_returns},
         ),
         DeploymentPlan(
             entrypoint="flows.assemble_draft:assemble_draft",
             name="assemble-draft",
             schedules=(),
-            parameters={"config_dir": config_dir, "year": year},
+            parameters=common,
             tags=(*tags, "officer"),
             description="Assemble a process's draft, ask the contact officer to sign it off "
             "(a form on the suspended run), and send the papers.",
+            choices={"process_id": with_returns},
         ),
     ]
-    for pid, dates in resolve_year(cfg, year).items():
-        proc = cfg.processes[pid]
+    resolved, _ = year_dates(cfg, years)
+    for pid, proc in cfg.processes.items():
         if proc.kind is ProcessKind.event:
             continue  # an event (the annual conference) has no returns and no flow
+        schedules = tuple(
+            s for y, dates in resolved.items() if pid in dates
+            for s in step_schedules(pid, dates[pid], y, times.steps))
         plans.append(
             DeploymentPlan(
                 entrypoint=f"flows.processes:{proc.kind.value}",
                 name=slug(pid),
-                schedules=step_schedules(pid, dates),
+                schedules=schedules,
                 parameters={"process_id": pid, **common},
                 tags=(*tags, "process", proc.kind.value),
                 description=f"{proc.title}. Legal basis: {proc.legal_basis}.",
+                frozen=("process_id",),
             )
         )
     return plans
@@ -173,23 +228,37 @@ def accepted(flow: Flow[..., Any], parameters: dict[str, Any]) -> dict[str, Any]
 def to_deployment(p: DeploymentPlan) -> RunnerDeployment:
     """A plan as a `RunnerDeployment` (entrypoint by module path, so any cwd can run it)."""
     from prefect.deployments.runner import EntrypointType
+    from prefect.utilities.annotations import freeze
 
     flow = load_flow(p.entrypoint)
-    return flow.to_deployment(
+    parameters = accepted(flow, p.parameters)
+    for name in p.frozen:
+        if name in parameters:
+            parameters[name] = freeze(parameters[name])  # shown read-only on the form
+    deployment = flow.to_deployment(
         name=p.name,
         schedules=list(p.schedules),
-        parameters=accepted(flow, p.parameters),
+        parameters=parameters,
         tags=list(p.tags),
         description=p.description,
         entrypoint_type=EntrypointType.MODULE_PATH,
     )
+    properties = deployment._parameter_openapi_schema.properties
+    for name, allowed in p.choices.items():
+        # A drop-down of the configured ids on the run form, enforced by the server.
+        if name in properties and allowed:
+            properties[name]["enum"] = list(allowed)
+    return deployment
 
 
-def build(config_dir: Path | str = "config", year: int | None = None) -> list[RunnerDeployment]:
-    """Load and validate the configuration, then build every deployment."""
+def build(config_dir: Path | str = "config", year: int | None = None,
+          today: date | None = None) -> list[RunnerDeployment]:
+    """Load and validate the configuration, then build every deployment, with the step
+    days of the current cycle year (as of `today`) and the next one scheduled."""
     directory = Path(config_dir).resolve()
     cfg = load_config(directory)
-    return [to_deployment(p) for p in plan(cfg, year, config_dir=str(directory))]
+    years = [year] if year is not None else schedule_years(cfg, today or clock.today())
+    return [to_deployment(p) for p in plan(cfg, year, config_dir=str(directory), years=years)]
 
 
 def apply_to_work_pool(

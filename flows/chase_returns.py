@@ -6,7 +6,6 @@ runs whatever the number of partners or messages: the batching is inside the tas
 
 from __future__ import annotations
 
-from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import date
 from threading import Event
@@ -22,7 +21,7 @@ from tasks.chase import (
     climb_ladder,
     open_requests,
     open_trust,
-    plan_dry_run,
+    preview_chase_mail,
     publish_artifacts,
     read_tick_report,
     select_due_rungs,
@@ -30,11 +29,11 @@ from tasks.chase import (
 )
 from tasks.mail import deliver_outbox
 from trustcycle import clock
-from trustcycle.clock import FixedClock, use_clock
 from trustcycle.config import TrustConfig
 from trustcycle.db import Database
 from trustcycle.outbox import DeliveryReport
 from trustcycle.requests import TableRow
+from trustcycle.settings import run_settings
 
 
 @dataclass
@@ -58,15 +57,25 @@ class ChaseSummary:
 TABLE_LIMIT = 2000
 
 
-def table_rows(rows: list[TableRow]) -> list[dict[str, str]]:
-    """The officer's table: one row per request, open ones first (capped at TABLE_LIMIT)."""
+def table_rows(cfg: TrustConfig, rows: list[TableRow]) -> list[dict[str, str]]:
+    """The officer's table in words: one row per request, open ones first (capped)."""
     rows = sorted(rows, key=lambda r: r.status != "open")[:TABLE_LIMIT]
-    return [
-        {"process": r.process, "partner": r.partner, "return": r.return_id, "status": r.status,
-         "last reminder": r.last_reminder or "-",
-         "next rung": f"{r.next_rung} on {r.next_rung_on}" if r.next_rung else "-"}
-        for r in rows
-    ]
+
+    def title(r: TableRow) -> tuple[str, str, str]:
+        proc = cfg.processes.get(r.process)
+        ret = next((x.title for x in proc.returns if x.id == r.return_id), r.return_id) \
+            if proc else r.return_id
+        partner = cfg.partners[r.partner].name if r.partner in cfg.partners else r.partner
+        return (proc.title if proc else r.process), partner, ret
+
+    out = []
+    for r in rows:
+        process, partner, ret = title(r)
+        out.append({"process": process, "partner": partner, "return": ret,
+                    "status": r.status, "last reminder": r.last_reminder or "none",
+                    "next rung": f"{r.next_rung} on {r.next_rung_on}" if r.next_rung
+                    else "none"})
+    return out
 
 
 def summary_markdown(s: ChaseSummary) -> str:
@@ -87,23 +96,21 @@ def chase_returns(
     as_of: date | None = None,
     dry_run: bool = False,
     config_dir: str = "config",
-    inbox_dir: str = "var/inbox",
-    database_url: str | None = None,
+    cycle_year: int | None = None,
 ) -> ChaseSummary:
-    """Chase every partner's outstanding returns for the day `as_of` (default: today)."""
-    # The clock seam: a simulated or catch-up day is the whole run's "now".
-    with use_clock(FixedClock.on(as_of)) if as_of else nullcontext():
-        now = clock.now()
-        cfg, db = open_trust(config_dir, database_url, now)
-        return _tick(now, dry_run, cfg, db, inbox_dir)
+    """Chase every partner's outstanding returns due on `as_of` (default: today)."""
+    now = clock.now()  # the wall clock: what is recorded or sent carries it
+    today = clock.planning_day(as_of)  # which steps are due
+    cfg, db = open_trust(config_dir, None, now, cycle_year, today)
+    return _tick(today, now, dry_run, cfg, db)
 
 
-def _climb_and_deliver(db: Database, cfg: TrustConfig,
+def _climb_and_deliver(db: Database, cfg: TrustConfig, today: date,
                        now: DateTime) -> tuple[RungReport, DeliveryReport]:
     """Climb the ladder and deliver at once: delivery sends each chunk of rungs as soon as
     it is committed, and stops when the ladder has finished (retries included) and nothing
     claimable remains. Two task runs, whatever the number of messages."""
-    ladder = climb_ladder.submit(quote(db), quote(cfg), now.date(), now)
+    ladder = climb_ladder.submit(quote(db), quote(cfg), today, now)
     ladder_done = Event()
     ladder.add_done_callback(lambda _: ladder_done.set())
     delivery = deliver_outbox.submit(quote(db), now=now, officer_email=cfg.trust.officer.email,
@@ -112,23 +119,23 @@ def _climb_and_deliver(db: Database, cfg: TrustConfig,
     return ladder.result(), delivery.result()
 
 
-def _tick(now: DateTime, dry_run: bool, cfg: TrustConfig, db: Database,
-          inbox_dir: str) -> ChaseSummary:
-    """The chase's tasks for one day, on a configuration already applied to `db`."""
-    today = now.date()
+def _tick(today: date, now: DateTime, dry_run: bool, cfg: TrustConfig,
+          db: Database) -> ChaseSummary:
+    """The chase's tasks for the planning day `today`, recorded at `now` (the wall clock),
+    on a configuration already applied to `db`."""
     summary = ChaseSummary(as_of=today, dry_run=dry_run)
     sent_ids: list[int] = []
     if dry_run:
-        summary.opened = open_requests(quote(db), quote(cfg), now, dry_run=True)
         selection, summary.selection_seconds = select_due_rungs(quote(db), quote(cfg), today)
-        summary.sent = plan_dry_run(quote(db), quote(cfg), quote(selection), now)
+        preview = preview_chase_mail(quote(db), quote(cfg), quote(selection), today, now)
+        summary.opened, summary.sent = preview.opened, preview.lines
         summary.rungs_queued, summary.marked_missing = len(selection.due), len(selection.missing)
     else:
-        summary.opened = open_requests(quote(db), quote(cfg), now)
-        swept = sweep_inbox_folder(quote(db), quote(cfg), inbox_dir, now)
+        summary.opened = open_requests(quote(db), quote(cfg), now, today=today)
+        swept = sweep_inbox_folder(quote(db), quote(cfg), run_settings().inbox_dir, now)
         summary.returns_recorded = len(swept.recorded)
         summary.inbox_problems = [f"{p}: {why}" for p, why in swept.problems]
-        ladder, report = _climb_and_deliver(db, cfg, now)
+        ladder, report = _climb_and_deliver(db, cfg, today, now)
         summary.selection_seconds = ladder.selection_seconds
         summary.rungs_queued, summary.marked_missing = len(ladder.outbox_ids), ladder.missing
         summary.delivered, summary.delivery = report.sent, report.summary()
@@ -136,6 +143,6 @@ def _tick(now: DateTime, dry_run: bool, cfg: TrustConfig, db: Database,
     sent, rows = read_tick_report(quote(db), quote(cfg), today, sent_ids)
     if not dry_run:
         summary.sent = sent
-    publish_artifacts(quote(table_rows(rows)), summary_markdown(summary),
+    publish_artifacts(quote(table_rows(cfg, rows)), summary_markdown(summary),
                       f"Contribution requests as of {today}")
     return summary

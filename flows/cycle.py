@@ -1,29 +1,33 @@
 """The cycle driver: one run a working day does everything the statutory calendar has due.
 
-It runs the chase tick in its own run (the same tasks as the `chase-returns` flow) and, for
-each process whose cut-off has come and whose papers have not gone, the process's
-collect-draft-send step. Idempotent and catching up: a missed day, or an officer's extra
-run, is harmless. Kept to few flow runs per day (see README, "Performance").
+It runs the chase tick (the same tasks as the `chase-returns` flow), reminds the officer
+of drafts still waiting for sign-off near their papers day, and, for each process whose
+cut-off has come and whose papers have not gone, the process's collect-and-sign-off step.
+Idempotent and catching up: a missed day, or an officer's extra run, is harmless.
+
+Honest end states: a process that failed makes the cycle run FAILED (the others still
+ran); a day off is `NotAWorkingDay`; otherwise `CycleDayDone`.
 """
 
 from __future__ import annotations
 
-from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Literal
 
-from prefect import flow
-from prefect.states import Completed, State
+from prefect import flow, get_run_logger, runtime
+from prefect.states import Completed, Failed, State
 from prefect.utilities.annotations import quote
 
 from flows.chase_returns import ChaseSummary, _tick
 from flows.processes import run_statutory_process
 from tasks.chase import open_trust
 from tasks.cycle import processes_due
+from tasks.mail import deliver_outbox
 from tasks.processes import publish_timeline
+from tasks.schedules import register_step_schedules
+from tasks.signoff import remind_waiting_signoffs
 from trustcycle import clock
-from trustcycle.clock import FixedClock, use_clock
+from trustcycle.settings import run_settings
 from trustcycle.workdays import is_working_day
 
 
@@ -32,6 +36,7 @@ class CycleDay:
     as_of: date
     chase: ChaseSummary | None = None
     processes: dict[str, str] = field(default_factory=dict)
+    failed: dict[str, str] = field(default_factory=dict)
 
 
 @flow(name="run-cycle")
@@ -40,29 +45,38 @@ def run_cycle(
     dry_run: bool = False,
     config_dir: str = "config",
     cycle_year: int | None = None,
-    database_url: str | None = None,
-    approval: Literal["ui", "auto"] = "ui",
-    inbox_dir: str = "var/inbox",
 ) -> State:
     """Run every step of the statutory calendar due on `as_of` (default: today)."""
-    with use_clock(FixedClock.on(as_of)) if as_of else nullcontext():
-        now = clock.now()
-        today = now.date()
-        if not is_working_day(today):
-            return Completed(name="NotAWorkingDay", message=f"{today} is not a working day")
-        day = CycleDay(as_of=today)
-        cfg, db = open_trust(config_dir, database_url, now)
-        day.chase = _tick(now, dry_run, cfg, db, inbox_dir)
-        publish_timeline(quote(cfg), cycle_year or cfg.trust.cycle_year, today, None)
-        for pid in processes_due(quote(db), quote(cfg), today):
-            state = run_statutory_process(
-                pid, today, dry_run, config_dir, cycle_year, database_url, approval
-            )
-            day.processes[pid] = state.name or "Completed"
-        steps = ", ".join(f"{k}: {v}" for k, v in day.processes.items()) or "no process step"
-        return Completed(
-            name="CycleDayDone",
-            data=day,
-            message=f"{today}: {day.chase.rungs_queued} reminders queued, "
-            f"{day.chase.delivered} emails sent; {steps}",
-        )
+    now = clock.now()  # the wall clock: what is recorded or sent carries it
+    today = clock.planning_day(as_of)  # which steps are due
+    if not is_working_day(today):
+        return Completed(name="NotAWorkingDay", message=f"{today} is not a working day")
+    day = CycleDay(as_of=today)
+    cfg, db = open_trust(config_dir, None, now, cycle_year, today)
+    year = cfg.trust.cycle_year
+    day.chase = _tick(today, now, dry_run, cfg, db)
+    publish_timeline(config_dir, year, today, None)
+    if not dry_run and runtime.deployment.id:
+        # Served: keep the step days scheduled a year ahead (the cycle year rolls over on
+        # its own), and remind the officer of drafts still waiting near their papers day.
+        register_step_schedules(config_dir, today)
+        if run_settings().signoff == "ui" and remind_waiting_signoffs(config_dir, year,
+                                                                      today, now):
+            deliver_outbox(quote(db), officer_email=cfg.trust.officer.email)
+    for pid in processes_due(quote(db), quote(cfg), today):
+        try:
+            state = run_statutory_process(pid, today, dry_run, config_dir, year)
+        except Exception as exc:  # noqa: BLE001 - one process failing must not stop the rest
+            get_run_logger().exception("%s failed", pid)
+            day.failed[pid] = f"{type(exc).__name__}: {exc}"
+            continue
+        if state.is_failed() or state.is_crashed():
+            day.failed[pid] = state.message or state.name or "failed"
+        day.processes[pid] = state.name or "Completed"
+    steps = ", ".join(f"{k}: {v}" for k, v in day.processes.items()) or "no process step"
+    summary = (f"{today}: {day.chase.rungs_queued} reminders queued, "
+               f"{day.chase.delivered} emails sent; {steps}")
+    if day.failed:
+        failures = "; ".join(f"{k}: {v}" for k, v in day.failed.items())
+        return Failed(data=day, message=f"{summary}. FAILED: {failures}")
+    return Completed(name="CycleDayDone", data=day, message=summary)

@@ -1,17 +1,21 @@
 """One flow per statutory process: collect the returns, then draft, sign off and send.
 
-Each is idempotent and catches up to `as_of`: before the cut-off it reports who is still
-awaited (the chase does the reminding); from the cut-off it proceeds with the gaps marked,
-assembles the draft, asks the officer to sign it off and sends the papers. Run on any day,
-it does exactly the steps now due. A revision of a process with `triggers` (the needs
-assessment) re-opens the triggered ones (the child poverty strategy, CPA 2010 s23(4)).
+Each is idempotent and catches up to `as_of` (the planning day; what it records carries
+the wall clock): before the cut-off it reports who is still awaited (the chase does the
+reminding); from the cut-off it proceeds with the gaps marked and hands the draft to
+sign-off, a run of the `assemble-draft` deployment that waits for the officer in the
+Prefect UI and then sends the papers. Run on any day, it does exactly the steps now due,
+and a second run finds the sign-off already waiting. A revision of a process with
+`triggers` (the needs assessment) re-opens the triggered ones (the child poverty
+strategy, CPA 2010 s23(4)).
+
+A failure is a FAILED run; waiting is a named state that never says "Failed".
 """
 
 from __future__ import annotations
 
-from contextlib import nullcontext
 from datetime import date
-from typing import Literal
+from typing import Any
 
 from prefect import flow
 from prefect.states import Completed, State
@@ -20,20 +24,21 @@ from prefect.utilities.annotations import quote
 from flows.assemble_draft import assemble_draft
 from flows.collect_returns import collect_returns
 from tasks.chase import connect_database, load_trust_config
-from tasks.mail import deliver_outbox
-from tasks.processes import (
-    preview_draft,
-    publish_timeline,
-    queue_review_notices,
-    read_progress,
-)
+from tasks.processes import draft_is_current, preview_process, publish_timeline
+from tasks.signoff import start_signoff_run
 from trustcycle import clock
-from trustcycle.clock import FixedClock, use_clock
-from trustcycle.mail import DRY_RUN_DIR
-from trustcycle.progress import reviews_triggered
+from trustcycle.config.years import cycle_year_of
+from trustcycle.settings import run_settings
 
-Approval = Literal["ui", "auto"]
 MAX_TRIGGER_DEPTH = 2  # the needs assessment re-opens the strategy, which triggers nothing
+
+
+def own_state(state: State) -> State:
+    """A subflow's end state as this run's own: the same type (a failure stays FAILED,
+    waiting stays a named COMPLETED) and name. Returned as it is, Prefect would collapse an
+    upstream state to a plain "Completed" or "Failed"."""
+    data = state.result(raise_on_failure=False) if state.is_completed() else None
+    return State(type=state.type, name=state.name, message=state.message, data=data)
 
 
 def run_statutory_process(
@@ -42,53 +47,53 @@ def run_statutory_process(
     dry_run: bool,
     config_dir: str,
     cycle_year: int | None,
-    database_url: str | None,
-    approval: Approval,
     depth: int = 0,
 ) -> State:
-    """Collect, then (from the cut-off, or once every return is in) draft and send."""
+    """Collect, then (from the cut-off, or once every return is in) hand over to sign-off."""
     cfg = load_trust_config(config_dir)
-    db = connect_database(database_url)
-    year = cycle_year or cfg.trust.cycle_year
-    publish_timeline(quote(cfg), year, clock.today(), process_id)
+    if process_id not in cfg.processes:
+        raise ValueError(f"{config_dir}: no process {process_id!r} (one of "
+                         f"{', '.join(cfg.processes)})")
+    day = clock.planning_day(as_of)
+    year = cycle_year or cycle_year_of(cfg, day)
+    publish_timeline(config_dir, year, day, process_id)
     if dry_run:
-        # Render the draft from today's returns; collect-returns would mark gaps and mail
-        # the officer, assemble-draft would store and send: neither runs in a dry run.
-        files = preview_draft(quote(db), quote(cfg), process_id, year, str(DRY_RUN_DIR / "drafts"))
-        return Completed(name="DryRun", message="draft preview: " + ", ".join(files))
-    collected = collect_returns(
-        process_id,
-        as_of=as_of,
-        config_dir=config_dir,
-        database_url=database_url,
-        return_state=True,
-    )
-    if collected.name == "AwaitingReturns":
-        return collected
-    before = read_progress(quote(db), quote(cfg), year)
-    sent = assemble_draft(
-        process_id,
-        year=year,
-        config_dir=config_dir,
-        database_url=database_url,
-        approval=approval,
-        as_of=as_of,
-        return_state=True,
-    )
-    after = read_progress(quote(db), quote(cfg), year)
-    versions = (
-        before[process_id].drafts if process_id in before else 0,
-        after[process_id].drafts if process_id in after else 0,
-    )
-    triggered = reviews_triggered(cfg, process_id, *versions, after)
-    if triggered and depth < MAX_TRIGGER_DEPTH:
-        queue_review_notices(quote(db), quote(cfg), process_id, versions[1], triggered, clock.now())
-        deliver_outbox(quote(db), now=clock.now(), officer_email=cfg.trust.officer.email)
+        # Collect-returns would mark gaps and mail the officer, sign-off would store a
+        # version: neither runs in a dry run. The previews show what they would do.
+        files = preview_process(config_dir, process_id, year)
+        return Completed(name="DryRun", message="nothing stored or sent; previews: "
+                                                + ", ".join(files))
+    collected = collect_returns(process_id, as_of=day, config_dir=config_dir,
+                                cycle_year=year, return_state=True)
+    if not collected.is_completed() or collected.name == "AwaitingReturns":
+        return own_state(collected)
+    db = connect_database(None)
+    if draft_is_current(quote(db), quote(cfg), process_id, year):
+        return Completed(name="PapersAlreadySent",
+                         message="papers sent; no return has changed since")
+    if run_settings().signoff == "auto":
+        return _signed_off_here(process_id, as_of, config_dir, year, depth)
+    run = start_signoff_run(cfg.trust.id, process_id, year, config_dir)
+    verb = "started" if run.started else "already waiting"
+    return Completed(name="AwaitingSignOff",
+                     message=f"sign-off {verb}: run {run.name} ({run.state}) {run.link}")
+
+
+def _signed_off_here(process_id: str, as_of: date | None, config_dir: str, year: int,
+                     depth: int) -> State:
+    """The simulator's way (TRUSTCYCLE_SIGNOFF=auto): draft, approve and send in this run."""
+    sent = assemble_draft(process_id, config_dir=config_dir, cycle_year=year,
+                          return_state=True)
+    if not sent.is_completed():
+        return own_state(sent)
+    data: Any = sent.result()
+    triggered = data.get("triggered", []) if isinstance(data, dict) else []
+    if depth < MAX_TRIGGER_DEPTH:
         for pid in triggered:
-            run_statutory_process(
-                pid, as_of, False, config_dir, year, database_url, approval, depth + 1
-            )
-    return sent
+            state = run_statutory_process(pid, as_of, False, config_dir, year, depth + 1)
+            if not state.is_completed():
+                return state
+    return own_state(sent)
 
 
 def _process_flow(name: str, kind: str):  # type: ignore[no-untyped-def]
@@ -99,14 +104,9 @@ def _process_flow(name: str, kind: str):  # type: ignore[no-untyped-def]
         dry_run: bool = False,
         config_dir: str = "config",
         cycle_year: int | None = None,
-        database_url: str | None = None,
-        approval: Approval = "ui",
     ) -> State:
-        with use_clock(FixedClock.on(as_of)) if as_of else nullcontext():
-            state = run_statutory_process(
-                process_id, as_of, dry_run, config_dir, cycle_year, database_url, approval
-            )
-        return Completed(name=state.name or "Completed", message=state.message)
+        # The state the step ended in, as it is: a failure stays red.
+        return run_statutory_process(process_id, as_of, dry_run, config_dir, cycle_year)
 
     process_flow.__name__ = kind
     return process_flow

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from prefect import flow
 from prefect.utilities.annotations import quote
@@ -12,6 +11,7 @@ from tasks.chase import connect_database, load_trust_config
 from tasks.mail import deliver_outbox
 from tasks.returns import record_return_version, waive_one_return
 from trustcycle import clock
+from trustcycle.return_shapes import ReturnPayload, kind_problem, stored_payload
 from trustcycle.returns import resolve_owed
 
 
@@ -32,25 +32,35 @@ def record_return(
     process_id: str,
     partner_id: str,
     return_id: str | None = None,
-    payload: dict[str, Any] | None = None,
+    payload: ReturnPayload | None = None,
     file_path: str | None = None,
     waive_reason: str | None = None,
     config_dir: str = "config",
-    database_url: str | None = None,
     actor: str = "officer (Prefect UI)",
 ) -> RecordedReturn:
-    """Record a new version of a return (JSON payload or file), or waive it with a reason."""
+    """Record a new version of a return (a typed payload or a file), or waive it with a
+    reason. Exactly one of the three; anything else fails before anything is stored."""
+    given = [name for name, value in (("payload", payload), ("file_path", file_path),
+                                      ("waive_reason", waive_reason)) if value]
+    if len(given) != 1:
+        raise ValueError("give exactly one of payload, file_path or waive_reason"
+                         + (f" (got {', '.join(given)})" if given else " (the form was empty)"))
     cfg = load_trust_config(config_dir)
     # Checked before anything is stored: an unknown process, partner or return fails here.
     owed = resolve_owed(cfg, process_id, partner_id, return_id)
-    db = connect_database(database_url)
+    if payload is not None:
+        problem = kind_problem(payload.kind, cfg.processes[owed.process].kind.value)
+        if problem:
+            raise ValueError(problem)
+    db = connect_database(None)
     now = clock.now()
-    if waive_reason is not None:
+    if waive_reason:
         view = waive_one_return(quote(db), quote(cfg), owed, now, reason=waive_reason,
                                 actor=actor)
         return RecordedReturn(owed.process, owed.partner, owed.return_id, view.status, None, None)
-    recorded = record_return_version(quote(db), quote(cfg), owed, now, actor=actor, channel="ui",
-                                     payload=payload, file_path=file_path)
-    deliver_outbox(quote(db), now=now, officer_email=cfg.trust.officer.email)
+    recorded = record_return_version(
+        quote(db), quote(cfg), owed, now, actor=actor, channel="ui",
+        payload=stored_payload(payload) if payload is not None else None, file_path=file_path)
+    deliver_outbox(quote(db), officer_email=cfg.trust.officer.email)
     return RecordedReturn(owed.process, owed.partner, owed.return_id, "received",
                           recorded.version, recorded.sha256)

@@ -26,12 +26,16 @@ from sqlalchemy import make_url, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
+from tasks.artifacts import publish_mail_preview
 from trustcycle.clock import FixedClock, use_clock
 from trustcycle.config import TrustConfig, load_config
 from trustcycle.config.loader import FILES, OPTIONAL_FILES
+from trustcycle.config.years import cycle_year_of, for_year
 from trustcycle.db import Database, database_url
 from trustcycle.db.apply import apply_config
 from trustcycle.db.models import OutboxMessage
+from trustcycle.mail.preview import write_previews
+from trustcycle.mail.settings import SmtpSettings
 from trustcycle.requests import (
     Selection,
     TableRow,
@@ -45,6 +49,7 @@ from trustcycle.requests import (
     select_due,
 )
 from trustcycle.returns import SweepReport, sweep_inbox
+from trustcycle.settings import run_settings
 
 ACTOR = "chase"
 # Rungs per transaction: small enough that delivery, running alongside, starts early.
@@ -147,7 +152,7 @@ def shared_database(url: str | None = None) -> Database:
 def apply_once(db: Database, cfg: TrustConfig, now: datetime) -> str:
     """Make the database match the configuration, unless this process already applied
     these very files to it (applying is idempotent: a second pass finds nothing to do)."""
-    sha = config_sha256(cfg.directory.resolve())
+    sha = f"{config_sha256(cfg.directory.resolve())}:{cfg.trust.cycle_year}"
     shared = next((s for s in _databases.values() if s.db is db), None)
     if shared is not None and sha in shared.applied:
         return "unchanged (already applied in this process)"
@@ -181,9 +186,12 @@ def apply_trust_config(db: Database, cfg: TrustConfig, now: datetime) -> str:
 # is not retried); a database hiccup is.
 @task(name="open-trust", retries=2, retry_delay_seconds=[2, 10], cache_policy=NO_CACHE,
       retry_condition_fn=_retry_on_db_errors)
-def open_trust(config_dir: str, url: str | None, now: datetime) -> tuple[TrustConfig, Database]:
-    """Read the trust's YAML and bring its database (schema and configuration) up to date."""
-    cfg = read_config(config_dir)
+def open_trust(config_dir: str, url: str | None, now: datetime, year: int | None = None,
+               day: date | None = None) -> tuple[TrustConfig, Database]:
+    """Read the trust's YAML for cycle year `year` (default: the one `day`, else `now`,
+    falls in) and bring its database (schema and configuration) up to date."""
+    base = read_config(config_dir)
+    cfg = for_year(base, year or cycle_year_of(base, day or local_day(now)))
     db = shared_database(url)
     apply_once(db, cfg, now)
     return cfg, db
@@ -191,18 +199,14 @@ def open_trust(config_dir: str, url: str | None, now: datetime) -> tuple[TrustCo
 
 @task(name="open-requests", retries=2, retry_delay_seconds=[2, 10], cache_policy=NO_CACHE,
       retry_condition_fn=_retry_on_db_errors)
-def open_requests(db: Database, cfg: TrustConfig, now: datetime, dry_run: bool = False) -> int:
-    """Open every contribution request whose day has come and queue its request email."""
+def open_requests(db: Database, cfg: TrustConfig, now: datetime, today: date | None = None) -> int:
+    """Open every contribution request due on `today` and queue its request email."""
     with use_clock(FixedClock(now)):
-        if dry_run:
-            with db.sessions() as session:
-                todo, _ = due_to_open(session, cfg, today=local_day(now))
-            return len(todo)
         for attempt in range(3):
             try:
                 # Immediate: on SQLite a parallel run waits here instead of failing later.
                 with db.immediate() as session:
-                    return len(open_due_requests(session, cfg, now=now))
+                    return len(open_due_requests(session, cfg, now=now, today=today))
             except IntegrityError:
                 if attempt == 2:  # a parallel run opened them first; it sends the emails
                     raise
@@ -290,32 +294,44 @@ def _sent_lines(session: Session, outbox_ids: list[int]) -> list[SentLine]:
     return lines
 
 
-@task(name="plan-dry-run", cache_policy=NO_CACHE)
-def plan_dry_run(db: Database, cfg: TrustConfig, selection: Selection,
-                 now: datetime) -> list[SentLine]:
-    """What a real tick would send today, rendered but neither stored nor sent."""
-    from trustcycle.mail.chase_emails import request_message, rung_message
-    from trustcycle.requests import RequestView
+@dataclass(frozen=True)
+class ChasePreview:
+    """What a real tick would do: requests it would open, and every email it would send."""
 
-    day = local_day(now).isoformat()
-    lines: list[SentLine] = []
+    opened: int
+    lines: list[SentLine]
+
+
+@task(name="preview-chase-mail", cache_policy=NO_CACHE)
+def preview_chase_mail(db: Database, cfg: TrustConfig, selection: Selection, today: date,
+                       now: datetime) -> ChasePreview:
+    """Dry run: every email a real tick would send today, rendered and written as `.eml`
+    files under the dry-run folder with a table artifact; nothing stored or sent."""
+    from trustcycle.mail.chase_emails import request_message, rung_message
+    from trustcycle.requests import RequestView, opening_dates, opening_instants
+
+    emails = []
     with use_clock(FixedClock(now)), db.sessions() as session:
-        todo, dates = due_to_open(session, cfg, today=local_day(now))
+        todo, dates = due_to_open(session, cfg, today=today)
     for owed in todo:
         d = dates[owed.process]
-        assert d.deadline is not None and d.cutoff is not None
-        view = RequestView(0, "(new)", owed.process, owed.partner, owed.return_id,
-                           d.deadline, d.cutoff, now, "open")
-        email = request_message(cfg, view, now=now)
-        lines.append(SentLine(day, email.kind, ", ".join(email.to), email.subject))
-    for item in selection.due:
-        email = rung_message(cfg, item.request, item.rung, now=now)
-        cc = f" (cc {', '.join(email.cc)})" if email.cc else ""
-        lines.append(SentLine(day, email.kind, ", ".join(email.to) + cc, email.subject))
+        deadline_at, cutoff_at = opening_instants(d, opening_dates(cfg, d, today))
+        view = RequestView(0, "dry-run", owed.process, owed.partner, owed.return_id,
+                           deadline_at, cutoff_at, now, "open")
+        emails.append(request_message(cfg, view, now=now))
+    emails += [rung_message(cfg, item.request, item.rung, now=now) for item in selection.due]
+    out = Path(run_settings().dry_run_dir)
+    lines = write_previews(emails, out, SmtpSettings().sender_address,
+                           f"{now.format('YYYYMMDD-HHmmss')}-chase-{today.isoformat()}")
+    publish_mail_preview(lines, f"Dry run of the chase for {today}: mail it would send "
+                                f"({len(lines)}); nothing stored or sent")
+    day = now.date().isoformat()
+    sent = [SentLine(day, x.kind, x.to + (f" (cc {x.cc})" if x.cc else ""), x.subject)
+            for x in lines]
     if selection.missing:
-        lines.append(SentLine(day, "missing_report", cfg.trust.officer.email,
-                              f"Missing returns at the cut-off ({len(selection.missing)})"))
-    return lines
+        sent.append(SentLine(day, "missing_report", cfg.trust.officer.email,
+                             f"Missing returns at the cut-off ({len(selection.missing)})"))
+    return ChasePreview(len(todo), sent)
 
 
 @task(name="publish-artifacts", retries=2, retry_delay_seconds=[2, 10], cache_policy=NO_CACHE)

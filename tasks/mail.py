@@ -14,13 +14,26 @@ from prefect.blocks.system import Secret
 from prefect.cache_policies import NO_CACHE
 from prefect.exceptions import MissingContextError
 from prefect.logging import get_logger
+from prefect.states import State
 
 from trustcycle import clock
 from trustcycle.db import Database
 from trustcycle.mail import SmtpSettings, open_sender
+from trustcycle.mail.settings import load_smtp_settings
 from trustcycle.outbox import DeliveryReport, deliver_pending
 
 SECRET_BLOCK = "trustcycle-smtp-password"
+
+
+class SmtpRelayRefused(RuntimeError):
+    """The relay refused trustcycle itself (TLS or the login): the run fails with this
+    one line until the settings are fixed; no message was charged an attempt."""
+
+
+def _worth_retrying(task: object, task_run: object, state: State) -> bool:
+    """A relay refusing TLS or the login, or unusable settings, will not mend in 30 s."""
+    message = state.message or ""
+    return not any(name in message for name in (SmtpRelayRefused.__name__, "SmtpSettingsError"))
 
 
 def smtp_password(settings: SmtpSettings) -> str | None:
@@ -52,6 +65,7 @@ def _logger() -> logging.Logger | logging.LoggerAdapter[logging.Logger]:
     name="deliver-outbox",
     retries=2,
     retry_delay_seconds=[30, 120],
+    retry_condition_fn=_worth_retrying,
     cache_policy=NO_CACHE,  # a side effect: never served from a cache
 )
 def deliver_outbox(
@@ -66,9 +80,11 @@ def deliver_outbox(
 ) -> DeliveryReport:
     """Send every due outbox message over one SMTP connection (or write a dry run's files).
 
-    With `producer_done` (pass it quoted), keep claiming until it is set and none is left."""
+    With `producer_done` (pass it quoted), keep claiming until it is set and none is left.
+    Raises `SmtpRelayRefused` when the relay refuses TLS or the login (the officer is
+    alerted once, through the outbox), so the run fails saying so."""
     db = database if isinstance(database, Database) else Database.from_url(database)
-    settings = SmtpSettings()
+    settings = load_smtp_settings()
     with open_sender(settings, smtp_password(settings), dry_run=dry_run) as sender:
         report = deliver_pending(
             db.sessions,
@@ -83,4 +99,7 @@ def deliver_outbox(
     logger = _logger()
     # The report, never the settings: SmtpSettings carries the password.
     (logger.warning if report.server_unavailable or report.dead else logger.info)(report.summary())
+    if report.relay_refused:
+        raise SmtpRelayRefused(f"the SMTP relay refused trustcycle: {report.relay_refused}")
     return report
+

@@ -10,16 +10,23 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 from sqlalchemy import select
 
+from tasks.artifacts import publish_mail_preview
+from tasks.chase import read_config, shared_database
+from trustcycle import clock
 from trustcycle.config import TrustConfig
 from trustcycle.db import Database
 from trustcycle.db.models import AuditLog, OutboxMessage
 from trustcycle.drafts.context import build_report
 from trustcycle.drafts.render import FORMATS, render
+from trustcycle.mail.officer_emails import SignOffWait, signoff_request
+from trustcycle.mail.preview import write_previews
 from trustcycle.mail.render import render_email
+from trustcycle.mail.settings import SmtpSettings
 from trustcycle.outbox import enqueue
-from trustcycle.papers import load_inputs
-from trustcycle.progress import Progress, progress
-from trustcycle.timeline import timeline_markdown
+from trustcycle.papers import load_inputs, papers_current
+from trustcycle.progress import Progress, progress, recorded_steps
+from trustcycle.settings import run_settings
+from trustcycle.timeline import resolve_process, timeline_markdown
 
 
 @task(name="read-progress", retries=2, retry_delay_seconds=[2, 10], cache_policy=NO_CACHE)
@@ -29,20 +36,37 @@ def read_progress(db: Database, cfg: TrustConfig, year: int) -> dict[str, Progre
         return progress(session, cfg, year)
 
 
-@task(name="preview-draft", retries=1, retry_delay_seconds=5, cache_policy=NO_CACHE)
-def preview_draft(db: Database, cfg: TrustConfig, pid: str, year: int, out: str) -> list[str]:
-    """Dry run: render the draft from today's returns to files; store and send nothing."""
+@task(name="papers-current", retries=2, retry_delay_seconds=[2, 10], cache_policy=NO_CACHE)
+def draft_is_current(db: Database, cfg: TrustConfig, pid: str, year: int) -> bool:
+    """Whether the papers sent still say what a draft built now would say."""
     with db.session_factory() as session:
+        return papers_current(session, cfg, pid, year)
+
+
+@task(name="preview-process", retries=1, retry_delay_seconds=5, cache_policy=NO_CACHE)
+def preview_process(config_dir: str, pid: str, year: int) -> list[str]:
+    """Dry run: the draft from today's returns and the sign-off email it would send, as
+    files under the dry-run folder and a table artifact; nothing stored or sent."""
+    cfg = read_config(config_dir)
+    with shared_database().sessions() as session:
         report = build_report(cfg, pid, year, load_inputs(session, cfg, pid, year))
     template = cfg.processes[pid].draft_template or report.kind
-    target = Path(out)
-    target.mkdir(parents=True, exist_ok=True)
-    written = []
+    out = Path(run_settings().dry_run_dir)
+    (out / "drafts").mkdir(parents=True, exist_ok=True)
+    written, docx = [], b""
     for fmt in FORMATS:
-        path = target / f"{pid}-{year}-preview.{fmt}"
-        path.write_bytes(render(report, fmt, template))
+        path = out / "drafts" / f"{pid}-{year}-preview.{fmt}"
+        content = render(report, fmt, template)
+        docx = content if fmt == "docx" else docx
+        path.write_bytes(content)
         written.append(str(path))
-    return written
+    now = clock.now()
+    wait = SignOffWait(pid, year, 0, None, "dry-run", "(a link to the waiting run)")
+    email = signoff_request(cfg, wait, resolve_process(cfg, pid, year), docx, now=now)
+    lines = write_previews([email], out, SmtpSettings().sender_address,
+                           f"{now.format('YYYYMMDD-HHmmss')}-{pid}")
+    publish_mail_preview(lines, f"Dry run of {cfg.processes[pid].title}: mail it would send")
+    return written + [line.file for line in lines]
 
 
 @task(name="queue-review-notices", retries=2, retry_delay_seconds=[2, 10], cache_policy=NO_CACHE)
@@ -98,15 +122,19 @@ def queue_review_notices(
 
 
 @task(name="publish-timeline", retries=2, retry_delay_seconds=[2, 10], cache_policy=NO_CACHE)
-def publish_timeline(cfg: TrustConfig, year: int, today: date, process: str | None) -> str:
-    """A markdown artifact of the dated timeline (all processes, or one)."""
+def publish_timeline(config_dir: str, year: int, today: date, process: str | None) -> str:
+    """A markdown artifact of the dated timeline (all processes, or one), each step marked
+    from what the database recorded: done, done late, missed, next."""
     from prefect.artifacts import create_markdown_artifact
 
+    cfg = read_config(config_dir)
+    with shared_database().sessions() as session:
+        recorded = recorded_steps(session, cfg, year)
     day = pendulum.date(today.year, today.month, today.day)
     key = f"timeline-{(process or 'cycle').replace('_', '-')}"
     return str(
         create_markdown_artifact(
-            markdown=timeline_markdown(cfg, year, day, process),
+            markdown=timeline_markdown(cfg, year, day, process, recorded),
             key=key,
             description=f"Statutory timeline as of {day}",
         )

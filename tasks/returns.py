@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +18,14 @@ from trustcycle.clock import FixedClock, use_clock
 from trustcycle.config import TrustConfig
 from trustcycle.db import Database
 from trustcycle.db.models import ContributionRequest, Partner, Process, ReturnVersion
-from trustcycle.requests import RequestView, officer_report, process_ids, select_due
+from trustcycle.requests import (
+    RequestView,
+    local_day,
+    officer_report,
+    process_ids,
+    record_collection_closed,
+    select_due,
+)
 from trustcycle.requests import mark_missing as mark_requests_missing
 from trustcycle.returns import Recorded, record_return, waive_return
 
@@ -56,12 +63,14 @@ def waive_one_return(db: Database, cfg: TrustConfig, owed: Owed, now: datetime, 
 
 @task(name="close-collection", retries=2, retry_delay_seconds=[2, 10], cache_policy=NO_CACHE,
       retry_condition_fn=_retry_on_db_errors)
-def close_collection(db: Database, cfg: TrustConfig, process: str, now: datetime) -> int | None:
+def close_collection(db: Database, cfg: TrustConfig, process: str, now: datetime,
+                     today: date | None = None) -> int | None:
     """After the cut-off: mark the process's open requests missing, queue the officer's list."""
     with use_clock(FixedClock(now)), db.immediate() as session:
-        selection = select_due(session, cfg, today=now.date())
+        selection = select_due(session, cfg, today=today or local_day(now))
         missing = [v for v in selection.missing if v.process == process]
         mark_requests_missing(session, cfg, missing, now=now, actor="collect-returns")
+        record_collection_closed(session, cfg, process, now)
         has_missing = session.scalar(
             select(func.count()).select_from(ContributionRequest)
             .where(ContributionRequest.process_id == process_ids(session, cfg)[process],

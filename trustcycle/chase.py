@@ -149,10 +149,42 @@ def returns_owed(cfg: TrustConfig, process_ids: Iterable[str]) -> list[Owed]:
 def requests_due_to_open(
     opens: Mapping[str, tuple[date, date]], today: date
 ) -> list[str]:
-    """Processes whose request day has come and whose cut-off has not: {pid: (request, cutoff)}.
+    """Processes whose request day has come and whose window has not closed:
+    {pid: (request day, last day to open)}.
 
-    Only on a working day: requests are mail, and mail goes on working days.
+    The window runs to the papers (or publication) day, not the cut-off: requests that
+    were never opened because nothing ran on their day (the service down over a holiday)
+    are opened late rather than silently never (`late_request_dates`). Only on a working
+    day: requests are mail, and mail goes on working days.
     """
     if not is_working_day(pendulum.date(today.year, today.month, today.day)):
         return []
-    return [pid for pid, (request, cutoff) in opens.items() if request <= today < cutoff]
+    return [pid for pid, (request, close) in opens.items() if request <= today < close]
+
+
+@dataclass(frozen=True)
+class RequestDates:
+    """The deadline and cut-off a request is opened with (local days)."""
+
+    deadline: date
+    cutoff: date
+    late: bool  # opened after its request day: the deadline may have moved
+
+
+def late_request_dates(
+    request: date, deadline: date, cutoff: date, today: date, notice: int
+) -> RequestDates:
+    """A request opened on `today` never has a deadline in the past or too close.
+
+    Opened on its day, it keeps the calendar's dates. Opened late, its deadline is at least
+    `notice` working days away, and its cut-off at least one working day after that.
+    """
+    if today <= request:
+        return RequestDates(deadline, cutoff, late=False)
+    earliest = _plain(add_working_days(pendulum.date(today.year, today.month, today.day), notice))
+    new_deadline = max(deadline, earliest)
+    new_cutoff = cutoff
+    if new_cutoff <= new_deadline:
+        d = pendulum.date(new_deadline.year, new_deadline.month, new_deadline.day)
+        new_cutoff = _plain(add_working_days(d, 1))
+    return RequestDates(new_deadline, new_cutoff, late=True)

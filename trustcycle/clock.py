@@ -1,8 +1,15 @@
 """The one seam through which trustcycle reads the time.
 
-Nothing else calls `pendulum.now()`. Production uses the system clock; the simulator and
-the tests install a `FixedClock` (for a whole simulated year, one per visited day) with
-`use_clock`, which is a context variable so it is safe across threads and async tasks.
+Two clocks, never mixed (README, "Two clocks"):
+- the **wall clock**, `now()`: what is recorded or sent carries it (audit rows, sent times,
+  an email's Date header, the papers-deadline check). Production reads the system clock;
+  only the simulator (and tests standing in for it) install a `FixedClock` with
+  `use_clock`, a context variable, so it is safe across threads and async tasks: there the
+  virtual day *is* the wall clock.
+- the **planning day**, `planning_day(as_of)`: which steps of the calendar are due. A run's
+  `as_of` chooses it (an officer's catch-up or look-ahead run); without one it is today.
+
+Nothing else calls `pendulum.now()`.
 """
 
 from __future__ import annotations
@@ -10,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from datetime import date
 from typing import Protocol
 
 import pendulum
@@ -55,7 +63,15 @@ def wall_now() -> pendulum.DateTime:
 
 
 def today() -> pendulum.Date:
+    """The wall clock's day in Europe/London."""
     return now().date()
+
+
+def planning_day(as_of: date | None = None) -> pendulum.Date:
+    """The day whose steps are due: `as_of` if a run was given one, else today."""
+    if as_of is None:
+        return today()
+    return pendulum.date(as_of.year, as_of.month, as_of.day)
 
 
 @contextmanager

@@ -34,8 +34,9 @@ from trustcycle.db.models import (
 )
 from trustcycle.drafts.context import approved, build_report, needs_process
 from trustcycle.drafts.document import Report, report_from_json, report_to_json
-from trustcycle.drafts.inputs import AttendanceRecord, DraftInputs, ReturnRecord
+from trustcycle.drafts.inputs import AttendanceRecord, DraftInputs, ReturnRecord, inputs_sha256
 from trustcycle.drafts.render import FORMATS, render
+from trustcycle.progress import progress
 from trustcycle.requests import local_day, process_ids
 
 ACTOR = "trustcycle"
@@ -164,7 +165,8 @@ def build_and_store(
     session.add(AuditLog(at=now, actor=ACTOR, action="draft.built", entity="draft",
                          entity_id=f"{proc_id}:v{version}",
                          detail={"process": pid, "year": year, "version": version,
-                                 "returns_sha256": report.fingerprint, "md_sha256": md_sha}))
+                                 "returns_sha256": report.fingerprint, "md_sha256": md_sha,
+                                 "inputs_sha256": inputs_sha256(inputs)}))
     session.flush()
     return StoredDraft(pid, year, version, report.fingerprint, md_sha, markdown.decode(), True,
                        returns_rows(report))
@@ -240,3 +242,19 @@ def record_decision(
                          entity_id=entity_id, detail=detail))
     session.flush()
     return True
+
+
+def papers_current(session: Session, cfg: TrustConfig, pid: str, year: int) -> bool:
+    """True when papers have gone and nothing the draft reads has changed since the
+    version they were built from (so there is nothing to sign off again)."""
+    if not progress(session, cfg, year)[pid].notified:
+        return False
+    proc_id = process_row(session, cfg, pid, year)
+    built = session.scalars(
+        select(AuditLog).where(AuditLog.action == "draft.built",
+                               AuditLog.entity_id.startswith(f"{proc_id}:v"))
+        .order_by(AuditLog.id.desc()).limit(1)
+    ).first()
+    if built is None:
+        return False
+    return built.detail.get("inputs_sha256") == inputs_sha256(load_inputs(session, cfg, pid, year))

@@ -7,16 +7,25 @@ later visited day until the papers have gone (catch-up: a missed day is harmless
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
 
 import pendulum
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from trustcycle import TIMEZONE
 from trustcycle.config import schema
 from trustcycle.config.loader import TrustConfig
-from trustcycle.db.models import Draft, Notification
+from trustcycle.db.models import (
+    AuditLog,
+    ContributionRequest,
+    Draft,
+    Notification,
+    OutboxMessage,
+    Reminder,
+)
 from trustcycle.requests import process_ids
-from trustcycle.timeline import ProcessDates
+from trustcycle.timeline import ProcessDates, Recorded
 
 
 @dataclass(frozen=True)
@@ -84,3 +93,64 @@ def reviews_triggered(
         for pid in cfg.processes[revised].triggers
         if (state := done.get(pid)) is not None and state.notified
     ]
+
+
+def recorded_steps(session: Session, cfg: TrustConfig, year: int) -> Recorded:
+    """What the database recorded as done, per (process, timeline step name): requests
+    opened, each rung sent, the collection closed at the cut-off, papers or publication
+    sent; and the steps audited as done late by a catch-up run."""
+    ids = process_ids(session, cfg, year)
+    by_row = {row_id: config_id for config_id, row_id in ids.items()}
+    done: dict[tuple[str, str], pendulum.Date] = {}
+
+    def mark(pid: str, step: str, at: datetime | date | None) -> None:
+        if at is None:
+            return
+        if isinstance(at, datetime):
+            day = pendulum.instance(_aware(at)).in_timezone(TIMEZONE).date()
+        else:
+            day = pendulum.date(at.year, at.month, at.day)
+        if (pid, step) not in done or day < done[(pid, step)]:
+            done[(pid, step)] = day
+
+    for row_id, at in session.execute(
+        select(ContributionRequest.process_id, func.min(ContributionRequest.opened_at))
+        .where(ContributionRequest.process_id.in_(by_row))
+        .group_by(ContributionRequest.process_id)
+    ):
+        mark(by_row[row_id], "request", at)
+    for row_id, rung, day in session.execute(
+        select(ContributionRequest.process_id, Reminder.rung, func.min(Reminder.sent_on))
+        .join(ContributionRequest, Reminder.contribution_request_id == ContributionRequest.id)
+        .where(ContributionRequest.process_id.in_(by_row))
+        .group_by(ContributionRequest.process_id, Reminder.rung)
+    ):
+        pid = by_row[row_id]
+        escalate = {r.name: r.escalate for r in cfg.processes[pid].ladder}.get(rung, False)
+        mark(pid, f"{'escalation' if escalate else 'reminder'}:{rung}", day)
+    late: set[tuple[str, str]] = set()
+    for action, entity_id, detail, at in session.execute(
+        select(AuditLog.action, AuditLog.entity_id, AuditLog.detail, AuditLog.at)
+        .where(AuditLog.action.in_(("collection.closed", "step.late")),
+               AuditLog.entity == "process")
+    ):
+        if entity_id not in ids or (detail or {}).get("year", year) != year:
+            continue
+        if action == "collection.closed":
+            mark(entity_id, "cutoff", at)
+        else:
+            late.add((entity_id, str(detail.get("step"))))
+    for row_id, at in session.execute(
+        select(Notification.process_id, func.min(OutboxMessage.created_at))
+        .join(OutboxMessage, Notification.outbox_message_id == OutboxMessage.id)
+        .where(Notification.process_id.in_(by_row))
+        .group_by(Notification.process_id)
+    ):
+        pid = by_row[row_id]
+        mark(pid, "papers" if cfg.processes[pid].receiving and
+             cfg.processes[pid].receiving.meeting is not None else "publish", at)
+    return Recorded(done, late)
+
+
+def _aware(at: datetime) -> datetime:
+    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)

@@ -12,6 +12,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+import pendulum
 from sqlalchemy import DateTime, delete, func, select, type_coerce, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -21,9 +22,11 @@ from trustcycle import TIMEZONE
 from trustcycle.chase import (
     Action,
     Owed,
+    RequestDates,
     RungDay,
     decide,
     last_sent_index,
+    late_request_dates,
     next_rung,
     requests_due_to_open,
     returns_owed,
@@ -42,9 +45,14 @@ from trustcycle.db.models import (
 )
 from trustcycle.outbox import NewEmail, enqueue_many
 from trustcycle.timeline import ProcessDates, resolve_year
+from trustcycle.workdays import at_local
 
 if TYPE_CHECKING:  # chase_emails imports this module
     from trustcycle.mail.chase_emails import MailFault
+
+
+def _pdate(day: date) -> pendulum.Date:
+    return pendulum.date(day.year, day.month, day.day)
 
 
 class RequestError(ValueError):
@@ -148,16 +156,29 @@ def check_owed(cfg: TrustConfig, owed: Owed, processes: dict[str, int],
         raise RequestError(f"process {owed.process!r} asks no return {owed.return_id!r}")
 
 
-def new_request(session: Session, owed: Owed, dates: ProcessDates, processes: dict[str, int],
-                partners: dict[str, int], *, now: datetime) -> RequestView:
-    """Insert one open request (flushed, so it has its id and token)."""
+def opening_instants(dates: ProcessDates,
+                     when: RequestDates | None = None) -> tuple[datetime, datetime]:
+    """The deadline and cut-off instants of a request (moved for a late opening)."""
     assert dates.deadline is not None and dates.cutoff is not None
+    deadline_at, cutoff_at = dates.deadline, dates.cutoff
+    if when is not None and when.late:
+        deadline_at = at_local(_pdate(when.deadline), deadline_at.hour, deadline_at.minute)
+        cutoff_at = at_local(_pdate(when.cutoff), cutoff_at.hour, cutoff_at.minute)
+    return deadline_at, cutoff_at
+
+
+def new_request(session: Session, owed: Owed, dates: ProcessDates, processes: dict[str, int],
+                partners: dict[str, int], *, now: datetime,
+                when: RequestDates | None = None) -> RequestView:
+    """Insert one open request (flushed, so it has its id and token); `when` moves a late
+    request's deadline and cut-off (`late_request_dates`)."""
+    deadline_at, cutoff_at = opening_instants(dates, when)
     row = ContributionRequest(
         process_id=processes[owed.process],
         partner_id=partners[owed.partner],
         return_id=owed.return_id,
-        deadline_at=dates.deadline,
-        cutoff_at=dates.cutoff,
+        deadline_at=deadline_at,
+        cutoff_at=cutoff_at,
         opened_at=now,
     )
     session.add(row)
@@ -196,7 +217,7 @@ def due_to_open(session: Session, cfg: TrustConfig, *, today: date,
     """The (process, partner, return) whose request day has come and that have no request."""
     dates = resolve_year(cfg, year)
     opens = {
-        pid: (local_day(d.request), local_day(d.cutoff))
+        pid: (local_day(d.request), local_day(d.papers or d.publish or d.cutoff))
         for pid, d in dates.items()
         if d.request is not None and d.cutoff is not None
     }
@@ -212,16 +233,58 @@ def due_to_open(session: Session, cfg: TrustConfig, *, today: date,
     return todo, dates
 
 
+def opening_dates(cfg: TrustConfig, dates: ProcessDates, today: date) -> RequestDates:
+    """The deadline and cut-off of a request of this process opened on `today`."""
+    assert dates.request is not None and dates.deadline is not None
+    assert dates.cutoff is not None
+    return late_request_dates(local_day(dates.request), local_day(dates.deadline),
+                              local_day(dates.cutoff), today, cfg.trust.late_request_notice)
+
+
 def open_due_requests(session: Session, cfg: TrustConfig, *, now: datetime,
+                      today: date | None = None,
                       year: int | None = None) -> list[tuple[RequestView, int]]:
-    """Open every request now due and queue its request email: [(request, outbox id)]."""
-    todo, dates = due_to_open(session, cfg, today=local_day(now), year=year)
+    """Open every request due on `today` (default: `now`'s day) and queue its request
+    email: [(request, outbox id)]. What is recorded carries `now`, the wall clock."""
+    day = today or local_day(now)
+    todo, dates = due_to_open(session, cfg, today=day, year=year)
     if not todo:
         return []
     processes, partners = process_ids(session, cfg, year), partner_ids(session, cfg)
-    views = [new_request(session, owed, dates[owed.process], processes, partners, now=now)
+    when = {pid: opening_dates(cfg, dates[pid], day) for pid in {o.process for o in todo}}
+    views = [new_request(session, owed, dates[owed.process], processes, partners, now=now,
+                         when=when[owed.process])
              for owed in todo]
+    for pid, w in sorted(when.items()):
+        if w.late:
+            record_late_step(session, cfg, pid, "request", local_day(dates[pid].request),
+                             day, now, f"requests opened with deadline {w.deadline}")
     return queue_request_emails(session, cfg, views, now=now)
+
+
+def record_collection_closed(session: Session, cfg: TrustConfig, process: str,
+                             now: datetime) -> None:
+    """Audit (once per cycle year) that the process's collection closed at its cut-off."""
+    year = cfg.trust.cycle_year
+    seen = session.scalars(select(AuditLog.detail).where(
+        AuditLog.action == "collection.closed", AuditLog.entity == "process",
+        AuditLog.entity_id == process))
+    if any((d or {}).get("year") == year for d in seen):
+        return
+    session.add(AuditLog(at=now, actor="collect-returns", action="collection.closed",
+                         entity="process", entity_id=process, detail={"year": year}))
+
+
+def record_late_step(session: Session, cfg: TrustConfig, process: str, step: str,
+                     due: date, done: date, now: datetime, what: str) -> None:
+    """Audit a step done after its day, and tell the officer (once per process and step)."""
+    from trustcycle.mail.officer_emails import late_step_notice
+
+    session.add(AuditLog(at=now, actor="catch-up", action="step.late", entity="process",
+                         entity_id=process,
+                         detail={"step": step, "due": due.isoformat(),
+                                 "done": done.isoformat(), "what": what}))
+    enqueue_many(session, [late_step_notice(cfg, process, step, due, done, what, now=now)])
 
 
 # --- the ladder over every open request (set-based) -------------------------------------

@@ -267,26 +267,60 @@ def timeline(cfg: TrustConfig, year: int | None = None) -> list[Step]:
     return sorted(steps, key=lambda s: (s.at, s.process, s.name))
 
 
+# Steps that are actions trustcycle must take on their day: a past one not recorded done
+# was missed. A deadline or a meeting is not ours to do; a rung goes only to those who
+# have not returned, so a rung with nobody to chase is not missed.
+ACTIONS = ("request", "cutoff", "papers", "publish")
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """What the database says was done: (process, step) -> the day it was done, and the
+    steps audited as done late."""
+
+    done: dict[tuple[str, str], pendulum.Date] = field(default_factory=dict)
+    late: set[tuple[str, str]] = field(default_factory=set)
+
+
+def step_status(step: Step, today: pendulum.Date, recorded: Recorded) -> str:
+    """done / done late / missed / due today / passed / not sent / '' (still to come)."""
+    key = (step.process, step.name)
+    day = step.at.date()
+    done = recorded.done.get(key)
+    if done is not None:
+        late = key in recorded.late or done > day
+        return f"done late ({done.format('D MMM')})" if late else f"done {done.format('D MMM')}"
+    if day == today:
+        return "due today"
+    if day > today:
+        return ""
+    if step.name in ACTIONS:
+        return "**missed**"
+    if step.name.startswith(("reminder:", "escalation:")):
+        return "not sent"
+    return "passed"
+
+
 def timeline_markdown(
-    cfg: TrustConfig, year: int, today: pendulum.Date, process: str | None = None
+    cfg: TrustConfig, year: int, today: pendulum.Date, process: str | None = None,
+    recorded: Recorded | None = None,
 ) -> str:
-    """The cycle year's dated steps as a markdown table, marking what is past and what is next
-    (for the officers' view in the Prefect UI)."""
+    """The cycle year's dated steps as a markdown table, each marked from what the database
+    recorded (done, done late, missed), and the next step to come (the officers' view)."""
+    recorded = recorded or Recorded()
     steps = [s for s in timeline(cfg, year) if process is None or s.process == process]
     title = cfg.processes[process].title if process else cfg.trust.name
-    rows = ["| | date | process | step | body |", "|---|---|---|---|---|"]
+    head = ["status", "date", *([] if process else ["process"]), "step", "body"]
+    rows = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     upcoming_marked = False
     for step in steps:
-        if step.at.date() < today:
-            mark = "done"
-        elif not upcoming_marked:
+        mark = step_status(step, today, recorded)
+        if mark == "" and not upcoming_marked:
             mark, upcoming_marked = "**next**", True
-        else:
-            mark = ""
-        rows.append(
-            f"| {mark} | {step.at.format('ddd D MMM YYYY HH:mm')} | {step.process} | "
-            f"{step.name} | {step.body or '-'} |"
-        )
+        body = cfg.bodies[step.body].name if step.body in cfg.bodies else (step.body or "none")
+        cells = [mark, step.at.format("ddd D MMM YYYY HH:mm"),
+                 *([] if process else [cfg.processes[step.process].title]), step.title, body]
+        rows.append("| " + " | ".join(cells) + " |")
     return f"# Timeline {year}-{(year + 1) % 100:02d}: {title}\n\nAs of {today}.\n\n" + "\n".join(
         rows
     )

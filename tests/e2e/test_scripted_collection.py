@@ -27,6 +27,7 @@ from tests.integration.test_chase_fixtures import (
 from tests.plugins.smtp_sink import SmtpTestServer
 from trustcycle.cli import main as cli
 from trustcycle.clock import FixedClock, use_clock
+from trustcycle.return_shapes import Person, RepresentationReturn
 from trustcycle.workdays import is_working_day
 
 # Fixtures of the shared plugins, made visible to this module's tests.
@@ -62,6 +63,7 @@ def test_a_scripted_collection_chases_the_right_partners_on_the_right_working_da
     url = f"sqlite:///{tmp_path / 'trustcycle.db'}"
     inbox = tmp_path / "inbox"
     monkeypatch.setenv("TRUSTCYCLE_DATABASE_URL", url)
+    monkeypatch.setenv("TRUSTCYCLE_INBOX_DIR", str(inbox))
     monkeypatch.chdir(tmp_path)  # returns are stored under ./var/returns
     day = FIRST
     while day <= LAST:
@@ -73,15 +75,16 @@ def test_a_scripted_collection_chases_the_right_partners_on_the_right_working_da
                             json.dumps({"representative": "A. Person"})]) == 0
             if day == date(2026, 5, 13):
                 record_return(process_id="membership_review", partner_id="charlie",
-                              payload={"representative": "C. Person"},
-                              config_dir=str(config), database_url=url)
+                              payload=RepresentationReturn(
+                                  representative=Person(name="C. Person")),
+                              config_dir=str(config))
         for partner, arrives in (("bravo", date(2026, 5, 6)), ("delta", date(2026, 5, 18))):
             if day == arrives:
                 folder = inbox / "membership_review" / partner
                 folder.mkdir(parents=True)
                 (folder / "return.json").write_text(json.dumps({"representative": partner}))
-        chase_returns(as_of=day, config_dir=str(config), inbox_dir=str(inbox),
-                      database_url=url)
+        with use_clock(FixedClock.on(day)):  # the day is the wall clock, as in simulate
+            chase_returns(config_dir=str(config))
         day += timedelta(days=1)
 
     got = [(_local_day(m.parsed["Date"]), m.parsed["X-Trustcycle-Kind"], sorted(m.rcpt_tos))

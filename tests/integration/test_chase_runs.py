@@ -3,21 +3,24 @@ downtime, and two runs started together (the schedule and an officer's manual ru
 
 from __future__ import annotations
 
+import email.utils
 import threading
 from collections import Counter
-from datetime import date
+from datetime import UTC, date
 from pathlib import Path
 
+import pendulum
 import pytest
 from sqlalchemy import func, select
 
-from flows.chase_returns import chase_returns
+from flows.chase_returns import ChaseSummary, chase_returns
+from tests.clocks import use_database, wall_clock
 from tests.integration.test_chase_fixtures import PARTNERS, contact, write_config
 from tests.plugins.smtp_sink import SmtpTestServer
 from trustcycle.clock import FixedClock, use_clock
 from trustcycle.config import load_config
 from trustcycle.db import Database
-from trustcycle.db.models import OutboxMessage, Reminder
+from trustcycle.db.models import ContributionRequest, OutboxMessage, Reminder
 from trustcycle.requests import record_rungs, select_due
 
 # Fixtures of the shared plugins, made visible to this module's tests.
@@ -27,43 +30,45 @@ def _kinds(server: SmtpTestServer) -> list[str]:
     return [m.parsed["X-Trustcycle-Kind"] for m in server.messages]
 
 
+def chase(day: date, config: str, **kw: object) -> ChaseSummary:
+    """The chase for `day`, run on that day (the wall clock is the day, 09:00)."""
+    with wall_clock(day):
+        return chase_returns(as_of=day, config_dir=config, **kw)  # type: ignore[arg-type]
+
+
 @pytest.mark.usefixtures("prefect_harness", "mail_settings")
 def test_catch_up_after_a_ten_day_gap_sends_only_the_latest_due_rung(
-    tmp_path: Path, smtp_server: SmtpTestServer
+    tmp_path: Path, smtp_server: SmtpTestServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     config, url = str(write_config(tmp_path / "config")), f"sqlite:///{tmp_path / 'tc.db'}"
-    chase_returns(as_of=date(2026, 4, 27), config_dir=config, database_url=url,
-                  inbox_dir=str(tmp_path / "inbox"))
+    use_database(monkeypatch, url, str(tmp_path / "inbox"))
+    chase(date(2026, 4, 27), config)
     # Down from 28 April to 12 May: before_7 (1 May) and before_3 (8 May) were missed.
-    summary = chase_returns(as_of=date(2026, 5, 13), config_dir=config, database_url=url,
-                            inbox_dir=str(tmp_path / "inbox"))
+    summary = chase(date(2026, 5, 13), config)
     assert _kinds(smtp_server) == ["request"] * 5 + ["reminder:on_the_day"] * 5
     assert [line.kind for line in summary.sent] == ["reminder:on_the_day"] * 5
     db = Database.from_url(url)
     with db.sessions() as session:
         assert set(session.scalars(select(Reminder.rung))) == {"on_the_day"}
     # The next day nothing more is due, and the missed rungs are never sent late.
-    chase_returns(as_of=date(2026, 5, 14), config_dir=config, database_url=url,
-                  inbox_dir=str(tmp_path / "inbox"))
+    chase(date(2026, 5, 14), config)
     assert len(smtp_server.messages) == 10
 
 
 @pytest.mark.usefixtures("prefect_harness", "mail_settings")
 def test_two_chase_runs_started_together_send_each_rung_once(
-    tmp_path: Path, db_url: str, smtp_server: SmtpTestServer
+    tmp_path: Path, db_url: str, smtp_server: SmtpTestServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     config = str(write_config(tmp_path / "config"))
-    inbox = str(tmp_path / "inbox")
-    chase_returns(as_of=date(2026, 4, 27), config_dir=config, database_url=db_url,
-                  inbox_dir=inbox)
+    use_database(monkeypatch, db_url, str(tmp_path / "inbox"))
+    chase(date(2026, 4, 27), config)
     start = threading.Barrier(2)
     errors: list[BaseException] = []
 
     def run() -> None:
         try:
             start.wait()
-            chase_returns(as_of=date(2026, 5, 1), config_dir=config, database_url=db_url,
-                          inbox_dir=inbox)
+            chase(date(2026, 5, 1), config)
         except BaseException as exc:  # noqa: BLE001 - reported below
             errors.append(exc)
 
@@ -72,6 +77,7 @@ def test_two_chase_runs_started_together_send_each_rung_once(
         t.start()
     for t in threads:
         t.join(timeout=240)
+        assert not t.is_alive(), "a chase run did not finish"
     assert not errors
     reminders = [m for m in smtp_server.messages
                  if m.parsed["X-Trustcycle-Kind"] == "reminder:before_7"]
@@ -85,12 +91,12 @@ def test_two_chase_runs_started_together_send_each_rung_once(
 
 @pytest.mark.usefixtures("prefect_harness")
 def test_two_recorders_racing_on_the_same_selection_insert_each_rung_once(
-    tmp_path: Path, db_url: str
+    tmp_path: Path, db_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     config = write_config(tmp_path / "config")
     cfg = load_config(config)
-    chase_returns(as_of=date(2026, 4, 27), dry_run=False, config_dir=str(config),
-                  database_url=db_url, inbox_dir=str(tmp_path / "inbox"))
+    use_database(monkeypatch, db_url, str(tmp_path / "inbox"))
+    chase(date(2026, 4, 27), str(config))
     db = Database.from_url(db_url)
     now = FixedClock.on(date(2026, 5, 1)).now()
     with db.sessions() as session:
@@ -109,8 +115,34 @@ def test_two_recorders_racing_on_the_same_selection_insert_each_rung_once(
         t.start()
     for t in threads:
         t.join(timeout=60)
+        assert not t.is_alive(), "a recorder did not finish"
     assert sorted(len(r) for r in results) == [0, 5]
     with db.sessions() as session:
         rungs = Counter(session.scalars(select(Reminder.contribution_request_id)))
         assert len(rungs) == 5 and set(rungs.values()) == {1}
     db.dispose()
+
+
+@pytest.mark.usefixtures("prefect_harness", "mail_settings")
+def test_a_run_with_a_past_as_of_sends_and_records_on_the_wall_clock(
+    tmp_path: Path, smtp_server: SmtpTestServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config, url = str(write_config(tmp_path / "config")), f"sqlite:///{tmp_path / 'tc.db'}"
+    use_database(monkeypatch, url, str(tmp_path / "inbox"))
+    before = pendulum.now("Europe/London")
+    # No clock installed: the real wall clock. `as_of` picks the request day's steps only.
+    chase_returns(as_of=date(2026, 4, 27), config_dir=config)
+    after = pendulum.now("Europe/London")
+    assert _kinds(smtp_server) == ["request"] * 5
+    for message in smtp_server.messages:
+        sent = email.utils.parsedate_to_datetime(message.parsed["Date"])
+        assert before.subtract(seconds=1) <= sent <= after.add(seconds=1)
+    db = Database.from_url(url)
+    with db.sessions() as session:
+        opened = list(session.scalars(select(ContributionRequest.opened_at)))
+        sent_at = list(session.scalars(select(OutboxMessage.sent_at)))
+    db.dispose()
+    assert len(opened) == 5 and len(sent_at) == 5
+    for at in opened + sent_at:
+        instant = pendulum.instance(at if at.tzinfo else at.replace(tzinfo=UTC))
+        assert before.subtract(seconds=1) <= instant <= after.add(seconds=1)

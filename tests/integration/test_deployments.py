@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import re
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,7 @@ import pytest
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.responses import DeploymentResponse
 from prefect.schedules import Schedule
-from prefect.server.schemas.schedules import CronSchedule
+from prefect.server.schemas.schedules import CronSchedule, RRuleSchedule
 
 from deployments.build import DeploymentPlan, build, plan
 from trustcycle.config import TrustConfig, load_config
@@ -30,11 +31,16 @@ PROCESS_DEPLOYMENTS = {
 LONDON = "Europe/London"
 
 
-def next_run(schedule: Schedule, after: dt.datetime) -> pendulum.DateTime:
+def next_run(schedule: Schedule, after: dt.datetime) -> pendulum.DateTime | None:
     """The first time Prefect's own scheduler would fire `schedule` on or after `after`."""
-    assert schedule.cron is not None
-    cron = CronSchedule(cron=schedule.cron, timezone=schedule.timezone, day_or=schedule.day_or)
-    return asyncio.run(cron.get_dates(n=1, start=after))[0]
+    if schedule.cron is not None:
+        server: Any = CronSchedule(cron=schedule.cron, timezone=schedule.timezone,
+                                   day_or=schedule.day_or)
+    else:
+        assert schedule.rrule is not None
+        server = RRuleSchedule(rrule=schedule.rrule, timezone=schedule.timezone)
+    dates = asyncio.run(server.get_dates(n=1, start=after))
+    return dates[0] if dates else None
 
 
 def by_name(plans: list[DeploymentPlan]) -> dict[str, DeploymentPlan]:
@@ -52,41 +58,61 @@ def test_every_flow_has_a_deployment(cfg: TrustConfig) -> None:
     assert names == {"chase-returns", "run-cycle"} | officers | PROCESS_DEPLOYMENTS
 
 
-def test_every_schedule_is_a_slugged_cron_in_london_time(cfg: TrustConfig) -> None:
+def test_every_schedule_is_slugged_in_london_time(cfg: TrustConfig) -> None:
     for p in plan(cfg):
         slugs = [s.slug for s in p.schedules]
         assert len(set(slugs)) == len(slugs), p.name
         for s in p.schedules:
-            assert s.cron and s.timezone == LONDON and s.slug, (p.name, s)
+            assert (s.cron or s.rrule) and s.timezone == LONDON and s.slug, (p.name, s)
             assert s.slug.startswith(p.name), (p.name, s.slug)
 
 
-def test_a_process_runs_at_half_past_nine_london_time_on_each_configured_step_day(
+def test_a_process_runs_at_half_past_nine_london_time_on_each_step_day_and_only_then(
     cfg: TrustConfig,
 ) -> None:
     plans = by_name(plan(cfg))
+    year = cfg.trust.cycle_year
     offsets: set[dt.timedelta | None] = set()
     for pid, dates in resolve_year(cfg).items():
         if dates.event is not None:
             continue  # events (the annual conference) have no flow
-        schedules = {s.slug: s for s in plans[pid.replace("_", "-")].schedules}
+        name = pid.replace("_", "-")
+        schedules = {s.slug: s for s in plans[name].schedules}
         receiving = "papers" if dates.papers is not None else "publish"
         for role in ("request", "cutoff", receiving):
             day = getattr(dates, role).date()
-            fired = next_run(schedules[f"{pid.replace('_', '-')}-{role}"], at_local(day, 0))
-            assert fired.in_timezone(LONDON) == at_local(day, 9, 30), (pid, role)
+            schedule = schedules[f"{name}-{role}-{year}"]
+            fired = next_run(schedule, at_local(day, 0))
+            assert fired is not None and fired.in_timezone(LONDON) == at_local(day, 9, 30)
             offsets.add(fired.in_timezone(LONDON).utcoffset())
+            # One run only: a yearly cron would fire on the same date next year, where
+            # the working-day rules put the step elsewhere.
+            assert next_run(schedule, at_local(day, 10)) is None, (pid, role)
+            assert schedule.parameters == {"cycle_year": year}
     # The calendar spans both clocks: 09:30 BST is 08:30 UTC, 09:30 GMT is 09:30 UTC.
     assert offsets == {dt.timedelta(hours=1), dt.timedelta(0)}
 
 
-def test_a_process_schedule_is_named_after_its_step() -> None:
+def test_a_process_schedule_is_named_after_its_step_and_year() -> None:
     schedules = by_name(plan(load_config(ROOT / "config")))["membership-review"].schedules
     assert [s.slug for s in schedules] == [
-        "membership-review-request",
-        "membership-review-cutoff",
-        "membership-review-papers",
+        "membership-review-request-2026",
+        "membership-review-cutoff-2026",
+        "membership-review-papers-2026",
     ]
+
+
+def test_the_run_times_are_the_trusts_own(tmp_path: Path) -> None:
+    import shutil
+
+    shutil.copytree(ROOT / "config", tmp_path / "c")
+    trust = tmp_path / "c" / "trust.yaml"
+    times = '  schedule: {chase: "08:05", cycle: "08:20", steps: "10:45"}\n'
+    trust.write_text(trust.read_text().replace("trust:\n", "trust:\n" + times, 1))
+    plans = by_name(plan(load_config(tmp_path / "c")))
+    assert [s.cron for s in plans["chase-returns"].schedules] == ["5 8 * * 1-5"]
+    assert [s.cron for s in plans["run-cycle"].schedules] == ["20 8 * * 1-5"]
+    assert all("T104500" in (s.rrule or "") for s in plans["membership-review"].schedules)
 
 
 @pytest.mark.parametrize(
@@ -109,12 +135,11 @@ def test_the_chase_and_the_cycle_driver_skip_the_weekend_and_run_on_monday_morni
         assert fired.in_timezone("UTC").hour == utc_hour, name
 
 
-def test_no_schedule_falls_in_the_hour_the_clocks_change(cfg: TrustConfig) -> None:
+def test_no_schedule_falls_in_the_hours_the_clocks_change(cfg: TrustConfig) -> None:
     for p in plan(cfg):
         for s in p.schedules:
-            assert s.cron is not None
-            hour = s.cron.split()[1]
-            assert hour.isdigit() and int(hour) not in (1, 2), (p.name, s.cron)
+            hour = s.cron.split()[1] if s.cron else re.findall(r"T(\d\d)\d{4}", s.rrule or "")[0]
+            assert hour.isdigit() and int(hour) not in (1, 2), (p.name, s)
 
 
 # --- registered on a real Prefect server: what the UI renders as the run form ----------
@@ -147,7 +172,12 @@ def test_every_deployment_is_registered_with_its_schedules_and_slugs(
 ) -> None:
     assert PROCESS_DEPLOYMENTS | {"chase-returns", "run-cycle"} <= set(registered)
     slugs = {s.slug for s in registered["child-poverty-strategy"].schedules}
-    assert slugs == {f"child-poverty-strategy-{r}" for r in ("request", "cutoff", "publish")}
+    # `build` registers the current cycle year (as of today: April to March) and the next.
+    today = pendulum.today(LONDON)
+    current = max(2026, today.year if today.month >= 4 else today.year - 1)
+    years = (current, current + 1)
+    assert slugs == {f"child-poverty-strategy-{r}-{y}" for r in ("request", "cutoff", "publish")
+                     for y in years}
     for d in registered.values():
         for s in d.schedules:
             assert s.active and s.schedule.timezone == LONDON  # type: ignore[union-attr]
@@ -161,29 +191,60 @@ def test_the_run_form_has_a_date_picker_for_as_of_and_a_checkbox_for_dry_run(
         assert {"format": "date", "type": "string"} in props["as_of"]["anyOf"], name
         assert props["dry_run"]["type"] == "boolean" and props["dry_run"]["default"] is False
         assert props["config_dir"]["type"] == "string", name
+        assert {"type": "integer"} in props["cycle_year"]["anyOf"], name
 
 
-def test_a_process_deployment_defaults_to_its_process_the_trust_config_and_cycle_year(
+def test_installation_settings_are_not_run_form_fields(
+    registered: dict[str, DeploymentResponse],
+) -> None:
+    for name, d in registered.items():
+        assert not {"database_url", "approval", "decisions", "inbox_dir"} & set(properties(d)), name
+        assert "year" not in properties(d), name  # every form says cycle_year
+
+
+def test_the_officers_forms_offer_the_configured_processes_and_partners(
+    registered: dict[str, DeploymentResponse],
+) -> None:
+    cfg = load_config(ROOT / "config")
+    processes = [pid for pid, p in cfg.processes.items() if p.returns]
+    for name in ("record-return", "collect-returns", "assemble-draft"):
+        assert properties(registered[name])["process_id"]["enum"] == processes, name
+    assert properties(registered["record-return"])["partner_id"]["enum"] == list(cfg.partners)
+    assert properties(registered["assemble-draft"])["dry_run"]["type"] == "boolean"
+
+
+def test_a_return_payload_is_a_typed_form_per_kind(
+    registered: dict[str, DeploymentResponse],
+) -> None:
+    schema = registered["record-return"].parameter_openapi_schema
+    payload = schema["properties"]["payload"]
+    kinds = {ref["$ref"].rsplit("/", 1)[-1] for ref in payload["anyOf"][0]["oneOf"]} \
+        if "oneOf" in payload["anyOf"][0] else {
+            ref.get("$ref", "").rsplit("/", 1)[-1] for ref in payload["anyOf"]}
+    assert {"RepresentationReturn", "CyppReturn", "NeedsReturn", "MeasuresReturn"} <= kinds
+    cypp = schema["definitions"]["CyppReturn"]["properties"]["priorities"]
+    assert cypp["minItems"] == 1
+
+
+def test_a_process_deployment_is_fixed_to_its_process_and_follows_the_cycle_year(
     registered: dict[str, DeploymentResponse],
 ) -> None:
     d = registered["joint-needs-analysis"]
-    assert d.parameters == {
-        "process_id": "joint_needs_analysis",
-        "config_dir": str(ROOT / "config"),
-        "cycle_year": 2026,
-    }
-    cycle_year = properties(d)["cycle_year"]
-    assert {"type": "integer"} in cycle_year["anyOf"]
+    assert d.parameters == {"process_id": "joint_needs_analysis",
+                            "config_dir": str(ROOT / "config")}
+    assert properties(d)["process_id"]["readOnly"] is True
+    assert properties(d)["process_id"]["enum"] == ["joint_needs_analysis"]
+    assert len({s.parameters["cycle_year"] for s in d.schedules}) == 2
 
 
 def test_building_for_another_cycle_year_moves_the_steps_with_the_calendar() -> None:
     cfg = load_config(ROOT / "config")
-    crons = {
-        year: {s.slug: s.cron for s in by_name(plan(cfg, year))["membership-review"].schedules}
-        for year in (2026, 2027)
-    }
+    schedules = {s.slug: s for s in by_name(plan(cfg, years=[2026, 2027]))[
+        "membership-review"].schedules}
     cutoff = resolve_year(cfg, 2027)["membership_review"].cutoff
     assert cutoff is not None
-    assert crons[2027]["membership-review-cutoff"] == f"30 9 {cutoff.day} {cutoff.month} *"
-    assert crons[2027] != crons[2026]
+    fired = next_run(schedules["membership-review-cutoff-2027"], at_local(cutoff.date(), 0))
+    assert fired is not None and fired.in_timezone(LONDON) == at_local(cutoff.date(), 9, 30)
+    assert schedules["membership-review-cutoff-2026"].rrule != \
+        schedules["membership-review-cutoff-2027"].rrule
     assert by_name(plan(cfg, 2027))["run-cycle"].parameters["cycle_year"] == 2027

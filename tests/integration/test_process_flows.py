@@ -3,7 +3,9 @@ needs assessment re-opens the child poverty strategy (Child Poverty Act 2010 s23
 
 from __future__ import annotations
 
-from datetime import date
+import email
+import email.utils
+from datetime import UTC, date
 from pathlib import Path
 
 import pendulum
@@ -26,8 +28,15 @@ CPS_CUTOFF = date(2011, 2, 21)
 
 
 @pytest.fixture
-def url(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path / 'trustcycle.db'}"
+def url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    url = f"sqlite:///{tmp_path / 'trustcycle.db'}"
+    monkeypatch.setenv("TRUSTCYCLE_DATABASE_URL", url)  # a setting, not a run parameter
+    return url
+
+
+def on(day: date) -> FixedClock:
+    """`day` at 09:00 as the wall clock (as the simulator runs it)."""
+    return FixedClock.on(pendulum.date(day.year, day.month, day.day))
 
 
 @pytest.fixture
@@ -63,34 +72,32 @@ def test_a_dry_run_renders_the_draft_and_stores_and_sends_nothing(
 ) -> None:
     monkeypatch.chdir(tmp_path)  # dry-run output lands under var/mail/dry-run/
     outbox_before = _count(db, OutboxMessage)
-    state = joint_needs_analysis(
-        as_of=JNA_CUTOFF,
-        dry_run=True,
-        config_dir=str(RUTLAND),
-        cycle_year=2010,
-        database_url=url,
-        return_state=True,
-    )
+    with use_clock(on(JNA_CUTOFF)):
+        state = joint_needs_analysis(as_of=JNA_CUTOFF, dry_run=True, config_dir=str(RUTLAND),
+                                     cycle_year=2010, return_state=True)
     assert state.name == "DryRun"
     previews = sorted(p.name for p in (tmp_path / "var/mail/dry-run/drafts").iterdir())
-    assert previews == [f"joint_needs_analysis-2010-preview.{x}" for x in ("docx", "html", "md")]
+    assert previews[:3] == [f"joint_needs_analysis-2010-preview.{x}"
+                            for x in ("docx", "html", "md")]
+    # The one email the step would send: the officer's sign-off request, as an .eml file.
+    [eml] = list((tmp_path / "var/mail/dry-run").glob("*.eml"))
+    parsed = email.message_from_bytes(eml.read_bytes())
+    assert parsed["To"] == "childrens.trust@rutland.example.gov.uk"
+    assert parsed["Subject"].startswith("Sign-off needed: ")
     assert _drafts(db, "joint_needs_analysis") == 0
     assert _count(db, OutboxMessage) == outbox_before
     assert smtp_server.messages == []
 
 
 def test_a_revised_needs_assessment_reopens_the_published_strategy(
-    db: Database, url: str, smtp_server: SmtpTestServer
+    db: Database, smtp_server: SmtpTestServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    common = {
-        "config_dir": str(RUTLAND),
-        "cycle_year": 2010,
-        "database_url": url,
-        "approval": "auto",
-        "return_state": True,
-    }
-    assert joint_needs_analysis(as_of=JNA_CUTOFF, **common).name == "PapersSent"
-    assert child_poverty_strategy(as_of=CPS_CUTOFF, **common).name == "PapersSent"
+    monkeypatch.setenv("TRUSTCYCLE_SIGNOFF", "auto")
+    common = {"config_dir": str(RUTLAND), "cycle_year": 2010, "return_state": True}
+    with use_clock(on(JNA_CUTOFF)):
+        assert joint_needs_analysis(as_of=JNA_CUTOFF, **common).name == "PapersSent"
+    with use_clock(on(CPS_CUTOFF)):
+        assert child_poverty_strategy(as_of=CPS_CUTOFF, **common).name == "PapersSent"
     assert (_drafts(db, "joint_needs_analysis"), _drafts(db, "child_poverty_strategy")) == (1, 1)
 
     # A partner's corrected data arrives after publication: the assessment is revised.
@@ -119,9 +126,11 @@ def test_a_revised_needs_assessment_reopens_the_published_strategy(
                 "commentary": "Corrected figures.",
             },
         )
-    state = joint_needs_analysis(as_of=date(2011, 3, 1), **common)
+    with use_clock(on(date(2011, 3, 1))):
+        state = joint_needs_analysis(as_of=date(2011, 3, 1), **common)
 
-    assert state.name in ("PapersSent", "PapersDeadlineMissed")
+    # The JNA's papers day (October 2010) is long past: the revision goes to the officer.
+    assert state.name == "PapersDeadlineMissed"
     assert _drafts(db, "joint_needs_analysis") == 2
     assert _drafts(db, "child_poverty_strategy") == 2
     assert _count(db, AuditLog, AuditLog.action == "review.triggered") == 1
@@ -132,7 +141,9 @@ def test_a_revised_needs_assessment_reopens_the_published_strategy(
     assert "Review required: Rutland Child Poverty Strategy" in str(notices[0].parsed["Subject"])
 
     # Running the same revision again re-opens nothing twice.
-    joint_needs_analysis(as_of=date(2011, 3, 1), **common)
+    with use_clock(on(date(2011, 3, 1))):
+        assert joint_needs_analysis(as_of=date(2011, 3, 1), **common).name == \
+            "PapersAlreadySent"
     assert _count(db, AuditLog, AuditLog.action == "review.triggered") == 1
 
 
@@ -147,3 +158,24 @@ def test_only_a_revision_after_publication_triggers_a_review() -> None:
     assert reviews_triggered(cfg, "joint_needs_analysis", 2, 2, published) == []
     assert reviews_triggered(cfg, "joint_needs_analysis", 1, 2, unpublished) == []
     assert reviews_triggered(cfg, "cypp_annual_review", 1, 2, published) == []
+
+
+def test_a_step_run_with_a_past_as_of_audits_and_checks_the_deadline_on_the_wall_clock(
+    db: Database, smtp_server: SmtpTestServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TRUSTCYCLE_SIGNOFF", "auto")
+    before = pendulum.now("Europe/London")
+    # No clock installed: as_of picks the cut-off's step; the wall clock is today, long
+    # after the October 2010 papers day, so the papers are late and go to the officer.
+    state = joint_needs_analysis(as_of=JNA_CUTOFF, config_dir=str(RUTLAND), cycle_year=2010,
+                                 return_state=True)
+    after = pendulum.now("Europe/London")
+    assert state.name == "PapersDeadlineMissed"
+    with db.sessions() as session:
+        [approved] = session.scalars(select(AuditLog).where(AuditLog.action == "draft.approved"))
+    at = pendulum.instance(approved.at if approved.at.tzinfo else approved.at.replace(tzinfo=UTC))
+    assert before.subtract(seconds=1) <= at <= after.add(seconds=1)
+    [late] = [m for m in smtp_server.messages if m.parsed["X-Trustcycle-Kind"] == "papers_late"]
+    sent = email.utils.parsedate_to_datetime(late.parsed["Date"])
+    assert before.subtract(seconds=1) <= sent <= after.add(seconds=1)
+    assert not [m for m in smtp_server.messages if m.parsed["X-Trustcycle-Kind"] == "papers"]

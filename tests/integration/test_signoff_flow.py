@@ -9,6 +9,7 @@ from datetime import date
 from pathlib import Path
 from uuid import UUID
 
+import pendulum
 import pytest
 from prefect.client.orchestration import get_client
 from prefect.exceptions import Pause
@@ -17,9 +18,10 @@ from prefect.flow_runs import resume_flow_run
 from prefect.states import State
 from sqlalchemy import select
 
-from flows.assemble_draft import SignOff, assemble_draft
+from flows.assemble_draft import SignOff, assemble_draft, scripted_signoff
 from tests.integration.drafts_support import RUTLAND, record, rutland, seed
 from tests.plugins.smtp_sink import SmtpTestServer
+from trustcycle.clock import FixedClock, use_clock
 from trustcycle.db import Database
 from trustcycle.db.models import AuditLog, Draft, Notification
 
@@ -34,8 +36,10 @@ pytestmark = pytest.mark.usefixtures("prefect_harness", "mail_settings")
 
 
 @pytest.fixture
-def url(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path / 'trustcycle.db'}"
+def url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    url = f"sqlite:///{tmp_path / 'trustcycle.db'}"
+    monkeypatch.setenv("TRUSTCYCLE_DATABASE_URL", url)  # a setting, not a run parameter
+    return url
 
 
 @pytest.fixture
@@ -45,10 +49,16 @@ def db(url: str) -> Database:
     return database
 
 
-def run(url: str, **kw: object) -> State:
-    params = {"process": PROCESS, "year": 2010, "config_dir": str(RUTLAND),
-              "database_url": url, "as_of": CUTOFF_DAY} | kw
-    return assemble_draft(**params, return_state=True)  # type: ignore[arg-type]
+@pytest.fixture
+def auto(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TRUSTCYCLE_SIGNOFF", "auto")
+
+
+def run(day: date = CUTOFF_DAY) -> State:
+    """The flow on `day` at 09:00, that day being the wall clock (as in the simulator)."""
+    with use_clock(FixedClock.on(pendulum.date(day.year, day.month, day.day))):
+        return assemble_draft(process_id=PROCESS, cycle_year=2010, config_dir=str(RUTLAND),
+                              return_state=True)
 
 
 def papers(server: SmtpTestServer) -> list:
@@ -61,9 +71,9 @@ def audit(db: Database, action: str) -> list[AuditLog]:
 
 
 def test_approved_papers_reach_every_member_and_the_clerk_with_the_docx_and_the_ics(
-    db: Database, url: str, smtp_server: SmtpTestServer
+    db: Database, auto: None, smtp_server: SmtpTestServer
 ) -> None:
-    state = run(url, approval="auto")
+    state = run()
     assert state.name == "PapersSent"
     sent = papers(smtp_server)
     assert {r for m in sent for r in m.rcpt_tos} == MEMBERS | {CLERK}
@@ -78,17 +88,18 @@ def test_approved_papers_reach_every_member_and_the_clerk_with_the_docx_and_the_
     with db.sessions() as session:
         assert len(session.scalars(select(Notification)).all()) == len(MEMBERS) + 1
         approved = session.scalars(select(Draft).where(Draft.status == "approved")).all()
-    assert {d.format for d in approved} == {"md", "html", "docx"}
-    assert [a.actor for a in audit(db, "draft.approved")] == ["auto"]
+    assert {d.format for d in approved} >= {"md", "html", "docx"}  # every stored format
+    assert [a.actor for a in audit(db, "draft.approved")] == ["auto (TRUSTCYCLE_SIGNOFF=auto)"]
 
 
 def test_requested_changes_are_audited_and_the_draft_is_asked_about_again(
-    db: Database, url: str, smtp_server: SmtpTestServer
+    db: Database, smtp_server: SmtpTestServer
 ) -> None:
     decisions = [SignOff(decision="request_changes", comment="Add the NEET figures",
                          officer="sam.ireland@rutland.example.gov.uk"),
                  SignOff(decision="approve", officer="jo.whitfield@rutland.example.gov.uk")]
-    state = run(url, decisions=decisions)
+    with scripted_signoff(*decisions):
+        state = run()
     assert state.name == "PapersSent"
     [changes] = audit(db, "draft.changes_requested")
     assert changes.actor == "sam.ireland@rutland.example.gov.uk"
@@ -98,10 +109,22 @@ def test_requested_changes_are_audited_and_the_draft_is_asked_about_again(
     assert len(papers(smtp_server)) == len(MEMBERS) + 1
 
 
-def test_papers_signed_off_after_the_deadline_alert_the_officer_and_say_so(
-    db: Database, url: str, smtp_server: SmtpTestServer
+def test_an_answer_without_a_name_or_a_change_request_without_a_comment_is_asked_again(
+    db: Database, smtp_server: SmtpTestServer
 ) -> None:
-    state = run(url, approval="auto", as_of=date(2010, 6, 30))
+    answers = [SignOff.model_construct(decision="approve", officer="  ", comment="", version=0),
+               SignOff(decision="request_changes", officer="Sam Ireland", comment=" "),
+               SignOff(decision="approve", officer="Jo Whitfield")]
+    with scripted_signoff(*answers):
+        assert run().name == "PapersSent"
+    assert audit(db, "draft.changes_requested") == []
+    assert [a.actor for a in audit(db, "draft.approved")] == ["Jo Whitfield"]
+
+
+def test_papers_signed_off_after_the_deadline_alert_the_officer_and_say_so(
+    db: Database, auto: None, smtp_server: SmtpTestServer
+) -> None:
+    state = run(date(2010, 6, 30))
     assert state.name == "PapersDeadlineMissed"
     assert papers(smtp_server) == []
     [alert] = [m for m in smtp_server.messages
@@ -110,31 +133,44 @@ def test_papers_signed_off_after_the_deadline_alert_the_officer_and_say_so(
     assert "NOT been sent to members" in alert.body("plain")
 
 
-def _start_from_deployment(url: str) -> UUID:
+def _start_from_deployment() -> UUID:
     deployment_id = assemble_draft.to_deployment(name="signoff-test").apply()
     with get_client(sync_client=True) as client:
         flow_run = client.create_flow_run_from_deployment(deployment_id, parameters={
-            "process": PROCESS, "year": 2010, "config_dir": str(RUTLAND), "database_url": url,
-            "as_of": CUTOFF_DAY.isoformat()})
+            "process_id": PROCESS, "cycle_year": 2010, "config_dir": str(RUTLAND)})
     return flow_run.id
 
 
 def _execute(run_id: UUID) -> State:
-    """Run (or re-run after a resume) the deployment's flow run here, as a worker would."""
+    """Run (or re-run after a resume) the deployment's flow run here, as a worker would,
+    on the cut-off day."""
     with get_client(sync_client=True) as client:
         flow_run = client.read_flow_run(run_id)
     try:
-        return run_flow(assemble_draft, flow_run=flow_run, parameters=flow_run.parameters,
-                        return_type="state")
+        with use_clock(FixedClock.on(pendulum.date(2010, 6, 25))):
+            return run_flow(assemble_draft, flow_run=flow_run, parameters=flow_run.parameters,
+                            return_type="state")
     except Pause as paused:
         return paused.state
 
 
+def signoff_requests(server: SmtpTestServer) -> list:
+    return [m for m in server.messages if m.parsed["X-Trustcycle-Kind"] == "signoff_request"]
+
+
 def test_sign_off_in_the_ui_suspends_the_run_and_resumes_it_with_the_officers_decision(
-    db: Database, url: str, smtp_server: SmtpTestServer
+    db: Database, smtp_server: SmtpTestServer
 ) -> None:
-    run_id = _start_from_deployment(url)
+    run_id = _start_from_deployment()
     assert _execute(run_id).is_paused()  # suspended: no process held while waiting
+    # The officer is told, with the draft and the direct link to the waiting run.
+    [asked] = signoff_requests(smtp_server)
+    assert asked.rcpt_tos == [CLERK]
+    assert f"/runs/flow-run/{run_id}" in asked.body("plain")
+    # Meeting Monday 5 July; 5 clear days (30 June to 4 July) before it: Tuesday 29 June.
+    assert "Papers day: Tuesday 29 June 2010" in asked.body("plain")
+    assert {p.get_filename() for p in asked.parsed.walk() if p.get_filename()} == {
+        "cypp_annual_review-2010-v1-draft.docx"}
 
     # The officer asks for changes; meanwhile Connexions sends its missing return.
     resume_flow_run(run_id, run_input={"decision": "request_changes", "version": 1,
@@ -145,6 +181,7 @@ def test_sign_off_in_the_ui_suspends_the_run_and_resumes_it_with_the_officers_de
     assert _execute(run_id).is_paused()  # asked again, about the rebuilt draft
     assert papers(smtp_server) == []
 
+    assert len(signoff_requests(smtp_server)) == 2  # v2 announced too; v1 not again
     resume_flow_run(run_id, run_input={"decision": "approve", "version": 2, "comment": "",
                                        "officer": "jo.whitfield@rutland.example.gov.uk"})
     final = _execute(run_id)

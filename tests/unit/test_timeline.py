@@ -57,11 +57,29 @@ def test_month_day_references_follow_the_cycle_year() -> None:
     assert first["meeting"].format("ddd") == "Tue" == second["meeting"].format("ddd")
 
 
-def test_the_timeline_table_marks_past_steps_and_the_next_one(rutland) -> None:  # type: ignore[no-untyped-def]
-    from trustcycle.timeline import timeline_markdown
+def test_the_timeline_table_marks_steps_from_what_was_recorded(rutland) -> None:  # type: ignore[no-untyped-def]
+    from trustcycle.timeline import Recorded, timeline_markdown
 
-    text = timeline_markdown(rutland, 2010, pendulum.date(2010, 6, 3), "membership_review")
+    recorded = Recorded(done={("membership_review", "request"): pendulum.date(2010, 4, 6),
+                              ("membership_review", "reminder:before_3"):
+                                  pendulum.date(2010, 5, 19)})
+    text = timeline_markdown(rutland, 2010, pendulum.date(2010, 6, 3), "membership_review",
+                             recorded)
     lines = [line for line in text.splitlines() if line.startswith("| ")][1:]
-    assert lines[0].startswith("| done | Tue 6 Apr 2010 09:00 | membership_review | request")
-    assert [line.split(" | ")[0] for line in lines].count("| **next**") == 1
-    assert "| **next** | Tue 8 Jun 2010 14:00 | membership_review | meeting | board |" in lines
+    marks = [line.split(" | ")[0].removeprefix("| ") for line in lines]
+    # request done; rungs sent or not; deadline passed; cut-off and papers never recorded:
+    # missed; the meeting is next.
+    assert marks == ["done 6 Apr", "not sent", "done 19 May", "not sent", "passed", "not sent",
+                     "not sent", "**missed**", "**missed**", "**next**"]
+    assert lines[-1] == ("| **next** | Tue 8 Jun 2010 14:00 | Review of Trust membership "
+                         "against the new statutory duties to Rutland Children's Trust Board | "
+                         "Rutland Children's Trust Board |")
+
+
+def test_a_step_done_after_its_day_or_audited_late_is_marked_done_late(rutland) -> None:  # type: ignore[no-untyped-def]
+    from trustcycle.timeline import Recorded, timeline_markdown
+
+    recorded = Recorded(done={("membership_review", "request"): pendulum.date(2010, 4, 9)})
+    text = timeline_markdown(rutland, 2010, pendulum.date(2010, 4, 9), "membership_review",
+                             recorded)
+    assert "| done late (9 Apr) | Tue 6 Apr 2010 09:00 |" in text

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 from datetime import date
 
 from trustcycle.cli import UserError
@@ -18,9 +19,11 @@ def _as_of(text: str) -> date:
 def _chase(args: argparse.Namespace) -> int:
     from flows.chase_returns import chase_returns  # the CLI is the only flows importer
 
+    if args.inbox:
+        os.environ["TRUSTCYCLE_INBOX_DIR"] = str(args.inbox)  # a setting the flow reads
     try:
         summary = chase_returns(as_of=args.as_of, dry_run=args.dry_run,
-                                config_dir=str(args.config), inbox_dir=args.inbox)
+                                config_dir=str(args.config))
     except FileNotFoundError as exc:
         raise UserError(str(exc)) from None
     verb = "would send" if summary.dry_run else "sent"

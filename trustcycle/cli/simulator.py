@@ -9,6 +9,8 @@ from __future__ import annotations
 import os
 import secrets
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, fields
 from pathlib import Path
 
@@ -30,6 +32,7 @@ from trustcycle.simulation import ScriptedReturn, days_to_visit, scripted_return
 from trustcycle.timeline import timeline
 
 ANSWER_HOUR = 8  # scripted partners answer before the 09:00 chase
+CYCLE_HOUR = 9  # the cycle driver's hour on each visited day
 
 
 @dataclass
@@ -118,6 +121,21 @@ def _report(cfg: TrustConfig, year: int, summary: dict[str, object]) -> str:
     return "\n".join(lines)
 
 
+@contextmanager
+def environ(updates: dict[str, str]) -> Iterator[None]:
+    """Set environment variables for the simulation, and put them back afterwards."""
+    before = {k: os.environ.get(k) for k in updates}
+    os.environ.update(updates)
+    try:
+        yield
+    finally:
+        for k, v in before.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
 def run_simulation(
     config_dir: Path, out: Path, year: int, *, progress: bool = True
 ) -> SimulationResult:
@@ -132,16 +150,23 @@ def run_simulation(
             answers[answer.day].append(answer)
     days = days_to_visit(cfg, year)
     with (
+        ExitStack() as stack,
         MailSink(out / "mail") as sink,
         temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}),
     ):
-        os.environ.update(
+        stack.enter_context(environ(
             {
+                # Settings, not run parameters: the simulator's own database, inbox and
+                # dry-run folder, and drafts approved at once.
+                "TRUSTCYCLE_DATABASE_URL": db_url,
+                "TRUSTCYCLE_SIGNOFF": "auto",
+                "TRUSTCYCLE_INBOX_DIR": str(out / "inbox"),
+                "TRUSTCYCLE_DRY_RUN_DIR": str(out / "mail" / "dry-run"),
                 "TRUSTCYCLE_SMTP_HOST": sink.host,
                 "TRUSTCYCLE_SMTP_PORT": str(sink.port),
                 "TRUSTCYCLE_MAIL_FROM": cfg.trust.officer.email,
             }
-        )
+        ))
         partners = ScriptedPartners(db, cfg, year, out / "uploads")
         first = FixedClock.on(days[0], ANSWER_HOUR)  # last year's attendance, recorded first
         with use_clock(first), db.sessions.begin() as session:
@@ -156,14 +181,10 @@ def run_simulation(
                 bar.set_description(day.format("YYYY-MM-DD ddd"))
             for answer in answers.get(day, []):
                 partners.answer(answer)
-            run_cycle(
-                as_of=day,
-                config_dir=str(config_dir),
-                cycle_year=year,
-                database_url=db_url,
-                approval="auto",
-                inbox_dir=str(out / "inbox"),
-            )
+            # The simulator's virtual day is the wall clock of everything it records and
+            # sends (the two clocks agree here, and only here).
+            with use_clock(FixedClock.on(day, CYCLE_HOUR)):
+                run_cycle(as_of=day, config_dir=str(config_dir), cycle_year=year)
             if bar is not None:
                 bar.update(1)
         if bar is not None:

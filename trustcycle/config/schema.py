@@ -116,6 +116,31 @@ class LegalBasis(str, Enum):
     invited = "invited"
 
 
+_HH_MM = re.compile(r"^([01][0-9]|2[0-3]):([0-5][0-9])$")
+
+
+def _run_time(value: str) -> str:
+    match = _HH_MM.match(value)
+    if not match:
+        raise ValueError(f"{value!r} is not a time such as 09:00")
+    # UK clocks skip 01:00-01:59 in March and repeat it in October: a schedule there can
+    # be missed or run twice (and Prefect has had bugs there).
+    if match.group(1) == "01":
+        raise ValueError(f"{value!r} falls in 01:00-01:59, which the clock changes skip or repeat")
+    return value
+
+
+RunTime = Annotated[str, AfterValidator(_run_time)]
+
+
+class RunSchedule(Strict):
+    """When `trustcycle serve` runs each flow on a working day (Europe/London)."""
+
+    chase: RunTime = Field("09:00", description="the daily chase (requests, reminders)")
+    cycle: RunTime = Field("09:15", description="the cycle driver (sign-off, papers, catch-up)")
+    steps: RunTime = Field("09:30", description="each process's own step days")
+
+
 class Trust(Strict):
     id: Ident
     name: Line
@@ -131,6 +156,11 @@ class Trust(Strict):
         None, description="A reference .docx (styles, page, margins) for DOCX papers, "
                           "relative to the configuration directory")
     portal_url: PortalUrl | None = None
+    schedule: RunSchedule = Field(default_factory=RunSchedule)
+    late_request_notice: int = Field(
+        5, ge=1, le=40,
+        description="working days a request opened late (catch-up) gives before its deadline",
+    )
 
 
 class TrustFile(Strict):
