@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import inspect
 import os
 import smtplib
 import subprocess
@@ -233,11 +234,16 @@ def run(port: int, work: Path, config: Path, url: str, db: Database, count: int,
     where = "in this process" if args.in_process_server else "in its own process"
     print(f"open requests: {count} ({args.partners} partners x {args.processes} processes); "
           f"SMTP server {where}")
+    os.environ["TRUSTCYCLE_DATABASE_URL"] = url
+    # The flow's parameters changed over time (database_url and inbox_dir went): pass the
+    # ones it still takes, so the figure stays comparable across versions.
+    accepted = inspect.signature(chase_returns.fn).parameters
+    extra = {k: v for k, v in {"database_url": url, "inbox_dir": str(work / "inbox")}.items()
+             if k in accepted}
     with temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}), prefect_test_harness():
         started = time.perf_counter()
-        state = chase_returns(as_of=TICK_DAY, config_dir=str(config),
-                              inbox_dir=str(work / "inbox"), database_url=url,
-                              return_state=True)
+        state = chase_returns(as_of=TICK_DAY, config_dir=str(config), return_state=True,
+                              **extra)
         tick = time.perf_counter() - started
         summary = state.result()
         task_runs = asyncio.run(_count_task_runs(state.state_details.flow_run_id))

@@ -100,6 +100,7 @@ def test_the_smtp_password_comes_from_the_secret_block_else_the_environment(
     monkeypatch.setenv("TRUSTCYCLE_SMTP_HOST", "smtp.example.gov.uk")
     monkeypatch.setenv("TRUSTCYCLE_MAIL_FROM", "trust@example.gov.uk")
     monkeypatch.setenv("TRUSTCYCLE_SMTP_USER", "trust")
+    monkeypatch.setenv("TRUSTCYCLE_SMTP_STARTTLS", "true")
     monkeypatch.setenv("TRUSTCYCLE_SMTP_PASSWORD", "from-env")
     assert smtp_password(SmtpSettings()) == "from-env"
     Secret(value="from-block").save(SECRET_BLOCK, overwrite=True)

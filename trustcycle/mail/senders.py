@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import smtplib
+import ssl
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -164,33 +165,44 @@ class YagmailSender(_SenderBase):
         return f"YagmailSender({self._host}:{self._port}, from={self._from})"
 
     def open(self) -> None:
-        """Connect (and log in when a user is configured); an outage is `ServerUnavailable`."""
+        """Connect, secure and log in: an outage is `ServerUnavailable`; a certificate
+        that cannot be verified or a refused login is `RelayRefused`, and then neither
+        the password nor any message has been sent."""
         if self._yag is not None:
             return  # already open: deliver_pending opens a sender its caller may have opened
         s = self._settings
         if s.user and self._password is None:
-            # Trap: yagmail falls back to the OS keyring when the password is None.
-            raise ServerUnavailable("TRUSTCYCLE_SMTP_USER is set but no SMTP password is")
-        yag = yagmail.SMTP(
-            user=s.user or self._from,
-            password=self._password,
-            host=self._host,
-            port=self._port,
-            smtp_starttls=s.starttls,  # explicit: yagmail's None means "STARTTLS unless SSL"
-            smtp_ssl=s.ssl,
-            smtp_skip_login=not s.user,
-            soft_email_validation=False,  # addresses were checked at enqueue
-            timeout=self._timeout,
-        )
+            # Trap: yagmail falls back to the OS keyring (or a prompt) when it has no password.
+            raise RelayRefused("authentication failed", "no SMTP password is set")
+        where = f"{self._host}:{self._port or (465 if s.ssl else 587)}"
+        try:
+            context = s.tls_context() if s.uses_tls else None
+        except (OSError, ssl.SSLError) as exc:  # an unreadable TRUSTCYCLE_SMTP_CA_FILE
+            raise RelayRefused("TLS failed", f"cannot load the CA file: {exc}") from None
+        yag = _Client(s, self._password, self._host, self._port, context)
         try:
             yag.login()
             yag.smtp.ehlo_or_helo_if_needed()
+        except ssl.SSLCertVerificationError as exc:
+            _abandon(yag)
+            detail = exc.verify_message or str(exc)
+            raise RelayRefused(
+                "TLS failed: the relay's certificate is not trusted", f"{where}: {detail}"
+            ) from None
+        except (ssl.SSLError, smtplib.SMTPNotSupportedError) as exc:
+            _abandon(yag)  # the relay offers no STARTTLS, or no AUTH (often: before TLS)
+            problem = "authentication failed" if "AUTH" in str(exc) else "TLS failed"
+            raise RelayRefused(problem, f"{where}: {exc}") from None
+        except smtplib.SMTPAuthenticationError as exc:
+            _abandon(yag)
+            reply = _reply(exc.smtp_code, exc.smtp_error)
+            raise RelayRefused("authentication failed", f"{where}: {reply}") from None
         except smtplib.SMTPResponseException as exc:
             _abandon(yag)
             raise ServerUnavailable(_reply(exc.smtp_code, exc.smtp_error)) from None
         except (OSError, smtplib.SMTPException) as exc:
             _abandon(yag)
-            raise ServerUnavailable(f"cannot connect to {self._host}:{self._port}: {exc}") from None
+            raise ServerUnavailable(f"cannot connect to {where}: {exc}") from None
         self._yag = yag
 
     def close(self) -> None:
@@ -316,6 +328,36 @@ class YagmailSender(_SenderBase):
             smtp.rset()
         except (smtplib.SMTPServerDisconnected, OSError):
             pass
+
+
+class _Client(yagmail.SMTP):
+    """yagmail's client with two of its traps closed (issue 14): the username goes to the
+    relay exactly as configured (yagmail appends "@gmail.com" to one without "@"), and
+    TLS, STARTTLS or implicit, is verified with `context` (yagmail's STARTTLS passes no
+    context, so smtplib would accept any certificate and hand the password to anyone)."""
+
+    def __init__(
+        self,
+        settings: SmtpSettings,
+        password: str | None,
+        host: str,
+        port: int | None,
+        context: ssl.SSLContext | None,
+    ) -> None:
+        extra = {"context": context} if settings.ssl else {}
+        super().__init__(
+            user=settings.user or "",
+            password=password,
+            host=host,
+            port=port,
+            smtp_starttls={"context": context} if settings.starttls else False,
+            smtp_ssl=settings.ssl,
+            smtp_skip_login=not settings.user,
+            soft_email_validation=False,  # addresses were checked at enqueue
+            timeout=settings.timeout,
+            **extra,
+        )
+        self.user = settings.user or ""
 
 
 def _abandon(yag: yagmail.SMTP) -> None:

@@ -43,7 +43,7 @@ class EmlDirHandler:
         return f"250 OK stored {name}"
 
 
-class _LoopbackController(Controller):
+class LoopbackController(Controller):
     # aiosmtpd's readiness probe connects to self.port, which is 0 when the OS picks the
     # port: read the bound port off the listening socket first.
     def _trigger_server(self) -> None:
@@ -59,7 +59,7 @@ class MailSink:
         self.directory = Path(directory)
         self.handler = handler if handler is not None else EmlDirHandler(self.directory)
         self._port = port
-        self._controller: _LoopbackController | None = None
+        self._controller: LoopbackController | None = None
 
     @property
     def host(self) -> str:
@@ -82,7 +82,7 @@ class MailSink:
             return
         self.directory.mkdir(parents=True, exist_ok=True)
         # A controller's event loop is closed by stop(): a restart needs a new one.
-        controller = _LoopbackController(self.handler, hostname="127.0.0.1", port=self._port)
+        controller = LoopbackController(self.handler, hostname="127.0.0.1", port=self._port)
         controller.start()
         self._port = int(controller.port)
         self._controller = controller
