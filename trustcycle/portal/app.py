@@ -18,18 +18,20 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from trustcycle import clock
 from trustcycle.config.loader import TrustConfig
 from trustcycle.db import Database
-from trustcycle.portal import csrf, forms, links, uploads
+from trustcycle.portal import csrf, forms, links, tables, uploads
 from trustcycle.portal.service import (
     RequestPage,
     read_page,
     record_submission,
     remove_files,
 )
+from trustcycle.portal.table_worker import TableReader, default_reader
 
 SERVICE_NAME = "Children's Trust returns"
 KNOWN_KINDS = (
@@ -52,6 +54,31 @@ _HEADERS = {
     "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
     "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
 }
+
+
+class SecurityHeaders:
+    """ASGI middleware: every response (404, 405, a 413 sent before the app runs, a 400)
+    carries the pages' security headers, unless it sets one itself."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.headers = [(k.lower().encode(), v.encode()) for k, v in _HEADERS.items()]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Add the missing headers to the response's start message."""
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                present = {name.lower() for name, _ in headers}
+                headers += [(k, v) for k, v in self.headers if k not in present]
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
 
 
 class BodyTooLarge(Exception):
@@ -146,15 +173,21 @@ def create_app(
     *,
     max_upload_bytes: int = uploads.DEFAULT_MAX_BYTES,
     secure_cookies: bool | None = None,
+    table_reader: TableReader | None = None,
 ) -> FastAPI:
-    """The portal as an ASGI app; `upload_dir` must lie outside any served folder."""
+    """The portal as an ASGI app; `upload_dir` must lie outside any served folder.
+
+    Uploaded workbooks are read by `table_reader` (default: the process's shared pool of
+    bounded worker processes), never on the event loop."""
     key = links.check_secret(secret)
     if secure_cookies is None:  # Secure cookies when the emailed links are https
         secure_cookies = (cfg.trust.portal_url or "").startswith("https://")
     upload_dir = Path(upload_dir)
     env = template_env()
     app = FastAPI(title=SERVICE_NAME, docs_url=None, redoc_url=None, openapi_url=None)
-    app.add_middleware(BodyLimit, max_bytes=2 * max_upload_bytes + _FIELDS_ALLOWANCE)
+    body_limit = 2 * max_upload_bytes + _FIELDS_ALLOWANCE
+    app.add_middleware(BodyLimit, max_bytes=body_limit)
+    app.add_middleware(SecurityHeaders)  # added last, so outermost: it sees every response
     contact = f"{cfg.trust.officer.name} ({cfg.trust.officer.email})"
 
     def render(name: str, context: dict[str, Any], status: int = 200) -> HTMLResponse:
@@ -215,6 +248,20 @@ def create_app(
             f"Each file must be smaller than {max_upload_bytes // (1024 * 1024)} MB.",
         )
 
+    @app.exception_handler(HTTPException)
+    async def _http_error(request: Request, exc: HTTPException) -> Response:
+        """404, 405 and the like: the plain refusal page, not JSON."""
+        return refuse(exc.status_code)
+
+    @app.exception_handler(Exception)
+    async def _server_error(request: Request, exc: Exception) -> Response:
+        """500: a plain page with the headers (this one bypasses the middleware)."""
+        return refuse(
+            500,
+            "Sorry, there is a problem with the service",
+            "Your return has not been sent. Try again later.",
+        )
+
     @app.get("/", response_class=HTMLResponse)
     def index() -> HTMLResponse:
         """A plain page: it lists nothing, it points to the emailed link."""
@@ -237,7 +284,11 @@ def create_app(
         query = signed(request, token)
         if query is None:
             return refuse()
-        form = await request.form(max_files=4, max_fields=500)
+        try:
+            # Fields may be as large as the body: an overlong one gets its own error below.
+            form = await request.form(max_files=4, max_fields=500, max_part_size=body_limit)
+        except HTTPException:  # too many fields, or a malformed body
+            return await unreadable_form(request, token, query)
         nonce = request.cookies.get(csrf.COOKIE)
         submitted = form.get(csrf.FIELD)
         if not csrf.is_valid(key, token, nonce, submitted if isinstance(submitted, str) else None):
@@ -251,7 +302,12 @@ def create_app(
         if page is None:
             return refuse()
         assert nonce is not None
-        fields = {k: v for k, v in form.multi_items() if isinstance(v, str) and k != csrf.FIELD}
+        # Cut to one character over the limit: still refused as too long, never echoed whole.
+        fields = {
+            k: v[: forms.MAX_TEXT + 1]
+            for k, v in form.multi_items()
+            if isinstance(v, str) and k != csrf.FIELD
+        }
         blobs: dict[str, bytes] = {}
         for name in _UPLOADS:
             part = form.get(name)
@@ -261,11 +317,18 @@ def create_app(
         for name, data in blobs.items():
             allowed, what = _UPLOADS[name]
             try:
-                checked[name] = uploads.check(data, allowed, max_upload_bytes, what)
+                checked[name] = await run_in_threadpool(
+                    uploads.check, data, allowed, max_upload_bytes, what
+                )
             except uploads.UploadRejected as exc:
                 error = forms.FieldError(name, exc.message)
                 return show_form(page, query, nonce, fields, [error], exc.status)
-        payload, errors = forms.validate(page.ask, fields, blobs)
+        read: dict[str, list[list[str]] | tables.TableError] = {}
+        if page.ask.kind == "joint_needs_analysis" and "indicators" in blobs:
+            read["indicators"] = await run_in_threadpool(
+                read_indicators, blobs["indicators"], checked["indicators"]
+            )
+        payload, errors = forms.validate(page.ask, fields, blobs, read)
         if errors:
             return show_form(page, query, nonce, fields, errors, 422)
         stored = [
@@ -285,6 +348,30 @@ def create_app(
         return RedirectResponse(
             f"/r/{token}/received?{query}&v={version}", status_code=303, headers=_HEADERS
         )
+
+    def read_indicators(data: bytes, kind: str) -> list[list[str]] | tables.TableError:
+        """The indicators table: a workbook in a bounded worker process, a CSV here."""
+        try:
+            if kind == "xlsx":
+                return (table_reader or default_reader()).read(data, forms.TABLE_ROWS)
+            return tables.read_table(data, forms.TABLE_ROWS)
+        except tables.TableError as exc:
+            return exc
+
+    async def unreadable_form(request: Request, token: str, query: str) -> Response:
+        """The form again, with one error, for a body the form parser refused."""
+        page = await run_in_threadpool(read_page, database, cfg, token)
+        if page is None:
+            return refuse()
+        nonce = csrf.usable_nonce(request.cookies.get(csrf.COOKIE))
+        latest = page.previous[0].payload if page.previous else None
+        error = forms.FieldError(
+            "submit",
+            "Your return could not be read (it had too many fields). Check your answers "
+            "and send it again.",
+        )
+        values = forms.initial_values(page.ask, latest)
+        return show_form(page, query, nonce, values, [error], 400)
 
     @app.get("/r/{token}/received", response_class=HTMLResponse)
     def received(token: str, request: Request, v: str = "") -> HTMLResponse:

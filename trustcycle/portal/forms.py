@@ -7,17 +7,14 @@ the form field it belongs to so the error summary can link to it.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import openpyxl
-
+from trustcycle.portal.tables import TableError, read_table
 from trustcycle.text import line_fault
 
 RAG = ("red", "amber", "green")
@@ -26,6 +23,7 @@ INDICATOR_COLUMNS = ("indicator", "period", "source", "value", "comparator")
 OPTIONAL_COLUMNS = ("ward", "section")  # the child poverty section, by ward where possible
 SECTIONS = ("general", "child_poverty")
 MAX_INDICATOR_ROWS = 5000
+TABLE_ROWS = MAX_INDICATOR_ROWS + 2  # the header, and one row more to say there are too many
 MAX_TEXT = 10_000
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -147,9 +145,15 @@ def _as_number(raw: str) -> float | None:
 
 
 def validate(
-    ask: Ask, fields: Mapping[str, str], files: Mapping[str, bytes]
+    ask: Ask,
+    fields: Mapping[str, str],
+    files: Mapping[str, bytes],
+    tables: Mapping[str, list[list[str]] | TableError] | None = None,
 ) -> tuple[dict[str, Any], list[FieldError]]:
-    """The payload of a submission and the problems found in it (none means valid)."""
+    """The payload of a submission and the problems found in it (none means valid).
+
+    `tables` holds uploads already read as tables (the portal reads them in a bounded
+    worker process); any other table upload is read here."""
     check = _Checker(fields)
     payload: dict[str, Any]
     if ask.kind == "membership_review":
@@ -157,7 +161,7 @@ def validate(
     elif ask.kind == "cypp_annual_review":
         payload = _cypp(ask, check)
     elif ask.kind == "joint_needs_analysis":
-        payload = _needs(check, files.get("indicators"))
+        payload = _needs(check, files.get("indicators"), (tables or {}).get("indicators"))
     elif ask.kind == "child_poverty_strategy":
         payload = _measures(check)
     else:
@@ -254,14 +258,20 @@ def _measures(check: _Checker) -> dict[str, Any]:
             "consultation": check.text("consultation", "the consultation")}
 
 
-def _needs(check: _Checker, data: bytes | None) -> dict[str, Any]:
+def _needs(
+    check: _Checker, data: bytes | None, table: list[list[str]] | TableError | None
+) -> dict[str, Any]:
     rows: list[dict[str, Any]] = []
     if not data:
         check.errors.append(FieldError("indicators", "Choose a CSV or Excel file of indicators"))
     else:
-        table = read_table(data)
         if table is None:
-            check.errors.append(FieldError("indicators", "The indicators file must be CSV or XLSX"))
+            try:
+                table = read_table(data, TABLE_ROWS)
+            except TableError as exc:
+                table = exc
+        if isinstance(table, TableError):
+            check.errors.append(FieldError("indicators", f"The indicators file {table}"))
         else:
             rows, problems = indicator_rows(table)
             check.errors.extend(FieldError("indicators", p) for p in problems)
@@ -272,27 +282,6 @@ def _needs(check: _Checker, data: bytes | None) -> dict[str, Any]:
             "child_poverty_commentary", "your child poverty commentary"
         ),
     }
-
-
-def read_table(data: bytes) -> list[list[str]] | None:
-    """The cells of a CSV or the first sheet of an XLSX file, as text; None if neither."""
-    if data.startswith(b"PK\x03\x04"):
-        try:
-            book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        except Exception:  # openpyxl raises many types for a corrupt workbook
-            return None
-        sheet = book.worksheets[0]
-        table = [
-            ["" if c is None else str(c) for c in row]
-            for row in sheet.iter_rows(values_only=True, max_row=MAX_INDICATOR_ROWS + 2)
-        ]
-        book.close()
-        return table
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return None
-    return list(csv.reader(io.StringIO(text)))
 
 
 def indicator_rows(table: list[list[str]]) -> tuple[list[dict[str, Any]], list[str]]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
+import re
 from collections.abc import Mapping
 from datetime import datetime
 from urllib.parse import urlencode
@@ -23,6 +24,8 @@ from trustcycle.db.models import ContributionRequest
 
 SECRET_ENV = "TRUSTCYCLE_PORTAL_SECRET"
 MIN_SECRET_CHARS = 32
+_EXP = re.compile(r"[1-9][0-9]{0,11}")
+_SIG = re.compile(r"[0-9a-f]{64}")
 
 
 class LinkError(Exception):
@@ -90,8 +93,13 @@ def portal_link(base_url: str, request: ContributionRequest, secret: bytes) -> s
 def verify(
     token: str, exp: str | None, sig: str | None, secret: bytes, now: pendulum.DateTime
 ) -> None:
-    """Raise `LinkError` unless the signature matches (constant time) and has not expired."""
-    if not exp or not sig or not exp.isdigit() or len(exp) > 12 or len(token) > 64:
+    """Raise `LinkError` unless the signature matches (constant time) and has not expired.
+
+    The expiry must be spelled as `sign` writes it: ASCII digits, no leading zero (else
+    "0123" or Arabic-Indic digits would be other spellings of one signed number)."""
+    if not exp or not sig or not _EXP.fullmatch(exp) or not _SIG.fullmatch(sig):
+        raise LinkError("malformed link")
+    if len(token) > 64:
         raise LinkError("malformed link")
     expected = sign(token, int(exp), secret)
     if not hmac.compare_digest(expected.encode(), sig.encode()):

@@ -1,5 +1,9 @@
 """Uploaded documents: type decided by content (magic bytes), stored durably under a new name.
 
+A ZIP-based document (.docx, .xlsx) is held to the limits of `trustcycle.portal.archive`
+(members, unpacked size, ratio) before anything inflates it; a CSV may be UTF-8 (with or
+without a byte-order mark) or Windows-1252 (`trustcycle.portal.tables.decode_text`).
+
 Files go to the portal's upload directory, which no route serves; the stored name is
 random and the partner's own file name is kept only as data. A file is written to a
 temporary name, fsynced, then renamed, so a crash never leaves half a file under a name
@@ -13,9 +17,11 @@ import hashlib
 import io
 import os
 import secrets
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+
+from trustcycle.portal import archive
+from trustcycle.portal.tables import TableError, decode_text
 
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 ALLOWED = ("pdf", "docx", "xlsx", "csv")
@@ -63,15 +69,13 @@ class StoredFile:
 
 
 def sniff(data: bytes) -> str | None:
-    """The document type by content: pdf, docx, xlsx, csv, or None if none of those."""
+    """The document type by content: pdf, docx, xlsx, csv, or None if none of those.
+
+    A ZIP over the limits of `archive.inspect` raises `archive.ZipRefused`."""
     if data.startswith(b"%PDF-"):
         return "pdf"
     if data.startswith(b"PK\x03\x04"):
-        try:
-            with zipfile.ZipFile(io.BytesIO(data)) as archive:
-                names = set(archive.namelist())
-        except zipfile.BadZipFile:
-            return None
+        names = archive.inspect(data).names
         return next((kind for member, kind in _ZIP_MEMBER.items() if member in names), None)
     return "csv" if _looks_like_csv(data) else None
 
@@ -80,8 +84,8 @@ def _looks_like_csv(data: bytes) -> bool:
     if not data.strip() or b"\x00" in data:
         return False
     try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
+        text = decode_text(data)
+    except TableError:
         return False
     if any(ord(c) < 32 and c not in "\r\n\t" for c in text[:4096]):
         return False
@@ -96,6 +100,11 @@ def describe(data: bytes) -> str:
             return label
     if data.startswith(b"PK\x03\x04"):
         return "a ZIP archive that is not a .docx or .xlsx"
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" not in data[:4096]:
+        try:
+            decode_text(data)
+        except TableError as exc:
+            return f"a text file that cannot be read: it {exc}"
     return "not a PDF, Word, Excel or CSV file"
 
 
@@ -105,7 +114,10 @@ def check(data: bytes, allowed: tuple[str, ...], max_bytes: int, what: str) -> s
         raise UploadRejected(
             413, f"The {what} must be smaller than {max_bytes // (1024 * 1024)} MB"
         )
-    kind = sniff(data)
+    try:
+        kind = sniff(data)
+    except archive.ZipRefused as exc:
+        raise UploadRejected(413, f"The {what} {exc}") from None
     if kind not in allowed:
         labels = [LABELS[k] for k in allowed]
         wanted = " or ".join([", ".join(labels[:-1]), labels[-1]] if len(labels) > 1 else labels)
