@@ -102,4 +102,3 @@ def deliver_outbox(
     if report.relay_refused:
         raise SmtpRelayRefused(f"the SMTP relay refused trustcycle: {report.relay_refused}")
     return report
-
