@@ -3,6 +3,7 @@ it: exit status 2 and one line on stderr naming the file and where, never a trac
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -12,6 +13,7 @@ import pytest
 
 from trustcycle.cli import main
 from trustcycle.config import strict_yaml
+from trustcycle.db import Database
 
 ROOT = Path(__file__).resolve().parents[2]
 RUTLAND = ROOT / "config" / "examples" / "rutland-2010"
@@ -124,3 +126,29 @@ def test_a_shared_ladder_written_once_with_an_anchor_still_loads(config: Path) -
     assert "&ladder" in calendar and "*ladder" in calendar
     status, lines = _check(ROOT / "config")
     assert status == 0 and lines == []
+
+
+def test_a_plain_postgresql_url_connects_through_psycopg2(pg_url: str) -> None:
+    plain = pg_url.replace("postgresql+psycopg2://", "postgresql://", 1)
+    assert plain != pg_url
+    database = Database.from_url(plain)
+    try:
+        assert database.engine.dialect.driver == "psycopg2"
+        with database.engine.connect() as connection:
+            assert connection.exec_driver_sql("SELECT 1").scalar() == 1
+    finally:
+        database.dispose()
+
+
+def test_a_database_url_naming_a_missing_driver_is_one_line_from_the_cli(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "trustcycle", "--config", str(RUTLAND), "config", "apply"],
+        cwd=ROOT, capture_output=True, text=True, timeout=120,
+        env={**os.environ, "TRUSTCYCLE_DATABASE_URL": "postgresql+nosuchdriver://u:pw@h/db"},
+    )
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        "trustcycle: the PostgreSQL driver nosuchdriver is not installed: install one (pip "
+        "install psycopg2-binary) or name it in the URL, e.g. "
+        "postgresql+psycopg2://user:password@host/trustcycle"
+    ]

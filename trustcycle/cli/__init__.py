@@ -13,6 +13,7 @@ from importlib import import_module
 from pathlib import Path
 
 from trustcycle.config import ConfigError
+from trustcycle.db.session import DatabaseUrlError
 
 # Sub-command modules under trustcycle.cli, in the order `--help` lists them.
 COMMANDS: tuple[str, ...] = (
@@ -58,7 +59,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(exc, file=sys.stderr)
         return 2
-    except UserError as exc:
+    except (UserError, DatabaseUrlError) as exc:
         print(f"trustcycle: {exc}", file=sys.stderr)
         return 2
 

@@ -7,8 +7,9 @@ up front (BEGIN IMMEDIATE) instead of failing on lock upgrade half way through.
 
 from __future__ import annotations
 
+import importlib.util
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +18,7 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, Engine, create_engine, event, make_url, text
+from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
 
 DEFAULT_URL = "sqlite:///var/trustcycle.db"
@@ -36,14 +38,60 @@ def database_url() -> str:
 
 
 def _ensure_sqlite_dir(url: str) -> None:
-    parsed = make_url(url)
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return  # make_engine says what is wrong with it
     if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
         if not parsed.database.startswith("file:"):
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
 
 
+class DatabaseUrlError(ValueError):
+    """A database URL that names no installed driver; the message is one line with the fix."""
+
+
+# A plain postgresql:// URL means "whichever driver is installed"; psycopg2 first, as the
+# project pins it (SQLAlchemy 2.1 would otherwise pick psycopg 3, which is not installed).
+_PG_DRIVERS = (("psycopg2", "psycopg2"), ("psycopg", "psycopg"))
+_PG_HINT = (
+    "install one (pip install psycopg2-binary) or name it in the URL, "
+    "e.g. postgresql+psycopg2://user:password@host/trustcycle"
+)
+
+
+def _installed(module: str) -> bool:
+    return importlib.util.find_spec(module) is not None
+
+
+def resolve_url(url: str, installed: Callable[[str], bool] = _installed) -> str:
+    """`url` with a PostgreSQL driver filled in when it names none (`postgresql://` or
+    `postgres://`), or `DatabaseUrlError` saying what to install."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise DatabaseUrlError(  # the URL itself is not repeated: it may hold a password
+            "the database URL cannot be read (e.g. sqlite:///var/trustcycle.db or "
+            "postgresql://user:password@host/trustcycle)"
+        ) from None
+    backend, _, driver = parsed.drivername.partition("+")
+    if backend not in ("postgresql", "postgres"):
+        return url
+    if driver:
+        if not installed(driver):
+            raise DatabaseUrlError(f"the PostgreSQL driver {driver} is not installed: {_PG_HINT}")
+        return url
+    for module, name in _PG_DRIVERS:
+        if installed(module):
+            return parsed.set(drivername=f"postgresql+{name}").render_as_string(
+                hide_password=False
+            )
+    raise DatabaseUrlError(f"no PostgreSQL driver is installed: {_PG_HINT}")
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """An engine with the pragmas (SQLite) or liveness checks (PostgreSQL) trustcycle needs."""
+    url = resolve_url(url)
     backend = make_url(url).get_backend_name()
     if backend == "sqlite":
         _ensure_sqlite_dir(url)
