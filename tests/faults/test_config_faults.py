@@ -152,3 +152,27 @@ def test_a_database_url_naming_a_missing_driver_is_one_line_from_the_cli(tmp_pat
         "install psycopg2-binary) or name it in the URL, e.g. "
         "postgresql+psycopg2://user:password@host/trustcycle"
     ]
+
+
+@pytest.mark.parametrize(
+    ("url", "ok"),
+    [
+        ("https://returns.trust.example/", True),
+        ("http://127.0.0.1:8080", True),
+        ("http://localhost:8080/portal", True),
+        ("http://returns.trust.example/", False),
+        ("ftp://returns.trust.example/", False),
+        ("javascript:alert(1)", False),
+        ("https://user:pw@returns.trust.example/", False),
+    ],
+)
+def test_the_portal_url_must_be_https_or_http_to_this_machine(
+    url: str, ok: bool, config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _edit(config / "trust.yaml", "  cycle_year:", f"  portal_url: {url}\n  cycle_year:")
+    status = main(["--config", str(config), "config", "check"])
+    errors = capsys.readouterr().err.splitlines()
+    assert (status, errors == []) == ((0, True) if ok else (2, False))
+    if not ok:
+        prefix = f"{config / 'trust.yaml'}: trust.portal_url: "
+        assert len(errors) == 1 and errors[0].startswith(prefix), errors
