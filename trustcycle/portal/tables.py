@@ -70,10 +70,17 @@ def _read_xlsx(data: bytes, max_rows: int) -> list[list[str]]:
         rows = book.worksheets[0].iter_rows(
             values_only=True, max_row=max_rows, max_col=MAX_COLUMNS
         )
-        return [["" if c is None else str(c) for c in row] for row in rows]
+        return [_trimmed(["" if c is None else str(c) for c in row]) for row in rows]
     except MemoryError:
         raise
     except Exception:
         raise TableError("is not a readable Excel file") from None
     finally:
         book.close()
+
+
+def _trimmed(cells: list[str]) -> list[str]:
+    """A row without the empty cells openpyxl pads it with up to `max_col`."""
+    while cells and not cells[-1]:
+        cells.pop()
+    return cells
