@@ -66,7 +66,8 @@ BREAKAGES: dict[str, tuple[str, str, str, str, str]] = {
     ),
     "a trigger naming an unknown process": (
         "calendar.yaml", "triggers: [child_poverty_strategy]", "triggers: [child_poverty]",
-        "calendar.yaml", "processes.joint_needs_analysis.triggers.0: unknown process 'child_poverty'",
+        "calendar.yaml",
+        "processes.joint_needs_analysis.triggers.0: unknown process 'child_poverty'",
     ),
     "a draft template that does not exist": (
         "calendar.yaml", "draft_template: membership_review", "draft_template: membership",
@@ -120,7 +121,8 @@ BREAKAGES: dict[str, tuple[str, str, str, str, str]] = {
     # instant. (A request at 09:00 that day leaves the deadline after it; its rungs before
     # the request are then refused, one line each.)
     "a deadline at the request's instant": (
-        "calendar.yaml", "request: {date: 2011-01-04}", 'request: {date: 2011-02-11, time: "17:00"}',
+        "calendar.yaml", "request: {date: 2011-01-04}",
+        'request: {date: 2011-02-11, time: "17:00"}',
         "calendar.yaml",
         "processes.child_poverty_strategy.deadline: 2011-02-11 is not after the request date "
         "2011-02-11",
