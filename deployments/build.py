@@ -60,10 +60,11 @@ def _hm(text: str) -> tuple[int, int]:
     return hour, minute
 
 
-def weekday_cron(at: str, slug_: str) -> Schedule:
-    """Weekdays at `at` (HH:MM), London time."""
+def daily_cron(at: str, slug_: str, days: str = "weekdays") -> Schedule:
+    """Weekdays (or every day) at `at` (HH:MM), London time."""
     hour, minute = _hm(at)
-    return Cron(f"{minute} {hour} * * 1-5", timezone=TIMEZONE, slug=slug_)
+    dow = "1-5" if days == "weekdays" else "*"
+    return Cron(f"{minute} {hour} * * {dow}", timezone=TIMEZONE, slug=slug_)
 
 
 def step_days(dates: ProcessDates) -> dict[str, pendulum.Date]:
@@ -138,7 +139,7 @@ def plan(
         DeploymentPlan(
             entrypoint="flows.chase_returns:chase_returns",
             name="chase-returns",
-            schedules=(weekday_cron(times.chase, "chase-returns-weekdays"),),
+            schedules=(daily_cron(times.chase, "chase-returns-daily", times.days),),
             parameters=common,
             tags=(*tags, "chase"),
             description="Daily chase: requests, reminders, overdue notices and escalations "
@@ -147,7 +148,7 @@ def plan(
         DeploymentPlan(
             entrypoint="flows.cycle:run_cycle",
             name="run-cycle",
-            schedules=(weekday_cron(times.cycle, "run-cycle-weekdays"),),
+            schedules=(daily_cron(times.cycle, "run-cycle-daily", times.days),),
             parameters=common,
             tags=(*tags, "cycle"),
             description="Cycle driver: every process's steps now due (sign-off, papers, "

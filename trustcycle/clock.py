@@ -14,6 +14,7 @@ Nothing else calls `pendulum.now()`.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -29,9 +30,26 @@ class Clock(Protocol):
     def now(self) -> pendulum.DateTime: ...
 
 
+# A rehearsal seam, off unless set: the whole service behaves as if it were this many days
+# later (a live test on a weekend rehearses the next working day; an officer can rehearse
+# a papers day on a copy). Prefect's scheduler still fires on the real time of day.
+SHIFT_ENV = "TRUSTCYCLE_CLOCK_SHIFT_DAYS"
+
+
+def _shift_days() -> int:
+    value = os.environ.get(SHIFT_ENV, "").strip()
+    if not value:
+        return 0
+    if not value.lstrip("-").isdigit() or abs(int(value)) > 366:
+        raise ValueError(f"{SHIFT_ENV}={value!r}: must be a whole number of days, at most 366")
+    return int(value)
+
+
 class SystemClock:
     def now(self) -> pendulum.DateTime:
-        return pendulum.now(TIMEZONE)
+        shift = _shift_days()
+        now = pendulum.now(TIMEZONE)
+        return now.add(days=shift) if shift else now
 
 
 class FixedClock:

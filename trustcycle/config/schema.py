@@ -136,6 +136,9 @@ RunTime = Annotated[str, AfterValidator(_run_time)]
 class RunSchedule(Strict):
     """When `trustcycle serve` runs each flow on a working day (Europe/London)."""
 
+    days: Literal["weekdays", "every day"] = Field(
+        "weekdays", description="when the chase and the cycle driver run; the flows themselves "
+        "do nothing on a weekend or bank holiday")
     chase: RunTime = Field("09:00", description="the daily chase (requests, reminders)")
     cycle: RunTime = Field("09:15", description="the cycle driver (sign-off, papers, catch-up)")
     steps: RunTime = Field("09:30", description="each process's own step days")
