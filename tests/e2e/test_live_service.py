@@ -12,7 +12,9 @@ the next minute. On a weekend or bank holiday the service rehearses the next wor
 from __future__ import annotations
 
 import json
+import os
 import re
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -51,7 +53,7 @@ OFFICER_NAME = "Olu Officer"
 def browser() -> Iterator[Browser]:
     if not CHROMIUM.exists():
         reason = f"{CHROMIUM} missing (run scripts/services.sh)"
-        if __import__("os").environ.get("CI"):
+        if os.environ.get("CI"):
             pytest.fail(reason)
         pytest.skip(reason)
     with sync_playwright() as pw:
@@ -209,3 +211,14 @@ def _live(served: Served, smtp_server: SmtpTestServer, browser: Browser, dates: 
     signoffs = served.flow_runs({"flow_runs": {"tags": {"all_": ["signoff"]}}})
     assert [r["id"] for r in signoffs] == [run_id]
     assert signoffs[0]["state_type"] == "COMPLETED" and signoffs[0]["state_name"] == "PapersSent"
+
+    # Ctrl-C or SIGTERM stops serve and the Prefect server it started, leaving nothing.
+    pid_file = served.workdir / "var" / "prefect" / "trustcycle-server.pid"
+    server_pid = int(pid_file.read_text())
+    served.process.send_signal(signal.SIGTERM)
+    assert served.process.wait(40) == 0, served.log_tail()
+    assert not pid_file.exists()
+    with pytest.raises(ProcessLookupError):
+        os.kill(server_pid, 0)
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(f"{served.api_url}/health", timeout=2)

@@ -7,27 +7,32 @@ SQLite database, trustcycle's database, mail) is thrown away afterwards.
 
 from __future__ import annotations
 
-import os
-import signal
-import socket
-import subprocess
-import sys
+import re
 import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import httpx
+import pendulum
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
+from tests.e2e.serve_support import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    LONDON,
+    ROOT,
+    Served,
+    poll,
+    serve_env,
+    start_serve,
+)
+from trustcycle.config import load_config
+from trustcycle.timeline import resolve_year
+
 pytestmark = pytest.mark.browser
 
-ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 DEPLOYMENTS = [
     "chase-returns",
     "run-cycle",
@@ -39,105 +44,18 @@ DEPLOYMENTS = [
     "joint-needs-analysis",
     "child-poverty-strategy",
 ]
-# Settings from the developer's shell that would point the child at another server,
-# database or mail host.
-SCRUBBED = (
-    "PREFECT_API_URL",
-    "PREFECT_HOME",
-    "PREFECT_SERVER_API_AUTH_STRING",
-    "PREFECT_API_AUTH_STRING",
-    "PREFECT_UI_API_URL",
-    "TRUSTCYCLE_DATABASE_URL",
-    "TRUSTCYCLE_SMTP_HOST",
-    "TRUSTCYCLE_SMTP_PORT",
-    "TRUSTCYCLE_MAIL_SINK_DIR",
-)
-
-
-def free_port() -> int:
-    """A TCP port nobody is listening on right now (loopback)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@dataclass
-class Served:
-    """A running `trustcycle serve` and where to reach it."""
-
-    process: subprocess.Popen[bytes]
-    workdir: Path
-    log: Path
-    ui_url: str
-
-    @property
-    def api_url(self) -> str:
-        return f"{self.ui_url}/api"
-
-    def log_tail(self) -> str:
-        return "\n".join(self.log.read_text(errors="replace").splitlines()[-40:])
-
-
-def deployment_names(api_url: str) -> set[str]:
-    """The names of the deployments registered on the server (none if it is not up)."""
-    try:
-        response = httpx.post(f"{api_url}/deployments/filter", json={}, timeout=5)
-    except httpx.HTTPError:
-        return set()
-    return {d["name"] for d in response.json()} if response.status_code == 200 else set()
-
-
-def wait_until_registered(served: Served, timeout: float = 60) -> None:
-    """Wait for every deployment to appear; fail with the serve log if it exits or stalls."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if served.process.poll() is not None:
-            code = served.process.returncode
-            pytest.fail(f"trustcycle serve exited ({code}):\n{served.log_tail()}")
-        if set(DEPLOYMENTS) <= deployment_names(served.api_url):
-            return
-        time.sleep(0.5)
-    pytest.fail(f"deployments not registered after {timeout:.0f}s:\n{served.log_tail()}")
-
-
-def kill_leftovers(served: Served) -> None:
-    """SIGKILL the serve process group and the Prefect server, if either is still there."""
-    for pid_file in (served.workdir / "var" / "prefect" / "trustcycle-server.pid",):
-        if pid_file.exists():
-            try:
-                os.killpg(int(pid_file.read_text()), signal.SIGKILL)
-            except (ProcessLookupError, ValueError):
-                pass
-    if served.process.poll() is None:
-        os.killpg(served.process.pid, signal.SIGKILL)
-        served.process.wait(10)
 
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     """`trustcycle --config <repo>/config serve --port N`, started in a throwaway directory."""
     workdir = tmp_path_factory.mktemp("serve")
-    env = {k: v for k, v in os.environ.items() if k not in SCRUBBED}
-    port = free_port()
-    log = workdir / "serve.log"
-    trustcycle = Path(sys.executable).with_name("trustcycle")
-    command = [str(trustcycle), "--config", str(ROOT / "config"), "serve", "--port", str(port)]
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            command,
-            cwd=workdir,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # its own group, so teardown can kill all of it
-        )
-    s = Served(process, workdir, log, f"http://127.0.0.1:{port}")
+    s = start_serve(workdir, ROOT / "config", serve_env())
     try:
-        wait_until_registered(s)
+        s.wait_until_registered(set(DEPLOYMENTS))
         yield s
     finally:
-        kill_leftovers(s)
+        s.kill()
 
 
 @pytest.fixture(scope="module")
@@ -145,7 +63,7 @@ def browser() -> Iterator[Browser]:
     """Debian's Chromium, headless."""
     if not CHROMIUM.exists():
         reason = f"{CHROMIUM} missing (run scripts/services.sh)"
-        if os.environ.get("CI"):
+        if __import__("os").environ.get("CI"):
             pytest.fail(reason)
         pytest.skip(reason)
     with sync_playwright() as pw:
@@ -162,11 +80,8 @@ def page(browser: Browser) -> Iterator[Page]:
     p.close()
 
 
-def flow_runs_named(api_url: str, name: str) -> list[dict[str, Any]]:
-    body = {"flow_runs": {"name": {"any_": [name]}}}
-    response = httpx.post(f"{api_url}/flow_runs/filter", json=body, timeout=5)
-    response.raise_for_status()
-    return list(response.json())
+def flow_runs_named(served: Served, name: str) -> list[dict[str, Any]]:
+    return served.flow_runs({"flow_runs": {"name": {"any_": [name]}}})
 
 
 def test_serve_keeps_prefect_state_under_var_prefect_in_the_working_directory(
@@ -205,7 +120,7 @@ def test_an_officer_starts_a_dry_run_of_the_chase_from_the_custom_run_form(
     deadline = time.monotonic() + 45
     runs: list[dict[str, Any]] = []
     while time.monotonic() < deadline:
-        runs = flow_runs_named(served.api_url, run_name)
+        runs = flow_runs_named(served, run_name)
         if runs and runs[0]["state_type"] in ("COMPLETED", "FAILED", "CRASHED", "CANCELLED"):
             break
         time.sleep(1)
@@ -216,14 +131,54 @@ def test_an_officer_starts_a_dry_run_of_the_chase_from_the_custom_run_form(
     assert run["state_type"] == "COMPLETED", f"{run['state_name']}\n{served.log_tail()}"
 
 
-def test_sigterm_stops_serve_and_its_prefect_server(served: Served) -> None:
-    # Runs last in this module: it ends the served process the other tests used.
-    pid_file = served.workdir / "var" / "prefect" / "trustcycle-server.pid"
-    server_pid = int(pid_file.read_text())
-    served.process.send_signal(signal.SIGTERM)
-    assert served.process.wait(40) == 0, served.log_tail()
-    assert not pid_file.exists()
-    with pytest.raises(ProcessLookupError):
-        os.kill(server_pid, 0)
-    with pytest.raises(httpx.ConnectError):
-        httpx.get(f"{served.api_url}/health", timeout=2)
+def _expected_step_runs(horizon: pendulum.DateTime) -> set[tuple[str, pendulum.DateTime]]:
+    """Every process step of the default calendar from now to `horizon`, at 09:30 London:
+    the calendar's own dates (README, "Dates"), this cycle year and the next."""
+    cfg = load_config(ROOT / "config")
+    now = pendulum.now(LONDON)
+    current = max(cfg.trust.cycle_year, now.year if now.month >= 4 else now.year - 1)
+    wanted = set()
+    for year in (current, current + 1):
+        for pid, dates in resolve_year(cfg, year).items():
+            for role in ("request", "cutoff", "papers", "publish"):
+                at = getattr(dates, role)
+                if at is None:
+                    continue
+                step = pendulum.datetime(at.year, at.month, at.day, 9, 30, tz=LONDON)
+                if now < step <= horizon:
+                    wanted.add((pid.replace("_", "-"), step))
+    return wanted
+
+
+def test_the_scheduler_creates_every_deployments_runs_at_their_london_times(
+    served: Served,
+) -> None:
+    names = {d["id"]: d["name"] for d in httpx.post(f"{served.api_url}/deployments/filter",
+                                                     json={}, timeout=10).json()}
+    # Prefect's scheduler looks 100 days ahead (at least 3 runs of each schedule).
+    horizon = pendulum.now(LONDON).add(days=90)
+    steps = _expected_step_runs(horizon)
+
+    def scheduled() -> dict[str, set[pendulum.DateTime]] | None:
+        runs = served.flow_runs({"flow_runs": {"state": {"type": {"any_": ["SCHEDULED"]}}}})
+        found: dict[str, set[pendulum.DateTime]] = {}
+        for r in runs:
+            found.setdefault(names.get(r["deployment_id"], "?"), set()).add(
+                pendulum.parse(r["expected_start_time"]).in_timezone(LONDON))
+        got_steps = {(n, t) for n, ts in found.items() for t in ts if n not in (
+            "chase-returns", "run-cycle")}
+        complete = (len(found.get("chase-returns", ())) >= 3
+                    and len(found.get("run-cycle", ())) >= 3 and steps <= got_steps)
+        return found if complete else None
+
+    found = poll("scheduled runs of every deployment", scheduled, 90, every=2,
+                 on_fail=served.log_tail)
+    for name, minute in (("chase-returns", 0), ("run-cycle", 15)):
+        for at in found[name]:
+            assert (at.isoweekday() < 6, at.hour, at.minute) == (True, 9, minute), (name, at)
+    for name in ("membership-review", "cypp-annual-review", "joint-needs-analysis",
+                 "child-poverty-strategy"):
+        assert all((at.hour, at.minute) == (9, 30) for at in found.get(name, ())), name
+    log = (served.workdir / "var" / "prefect" / "server.log").read_text(errors="replace")
+    errors = [line for line in log.splitlines() if re.search(r"\bERROR\b", line)]
+    assert errors == [], "\n".join(errors[:20])
