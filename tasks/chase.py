@@ -307,10 +307,15 @@ def preview_chase_mail(db: Database, cfg: TrustConfig, selection: Selection, tod
                        now: datetime) -> ChasePreview:
     """Dry run: every email a real tick would send today, rendered and written as `.eml`
     files under the dry-run folder with a table artifact; nothing stored or sent."""
-    from trustcycle.mail.chase_emails import request_message, rung_message
+    from trustcycle.mail.chase_emails import (
+        MailFault,
+        fault_alert,
+        request_message_or_fault,
+        rung_message_or_fault,
+    )
     from trustcycle.requests import RequestView, opening_dates, opening_instants
 
-    emails = []
+    built = []
     with use_clock(FixedClock(now)), db.sessions() as session:
         todo, dates = due_to_open(session, cfg, today=today)
     for owed in todo:
@@ -318,8 +323,11 @@ def preview_chase_mail(db: Database, cfg: TrustConfig, selection: Selection, tod
         deadline_at, cutoff_at = opening_instants(d, opening_dates(cfg, d, today))
         view = RequestView(0, "dry-run", owed.process, owed.partner, owed.return_id,
                            deadline_at, cutoff_at, now, "open")
-        emails.append(request_message(cfg, view, now=now))
-    emails += [rung_message(cfg, item.request, item.rung, now=now) for item in selection.due]
+        built.append(request_message_or_fault(cfg, view, now=now))
+    built += [rung_message_or_fault(cfg, item.request, item.rung, now=now)
+              for item in selection.due]
+    # A partner whose mail cannot be built: the officer's alert is what a real tick sends.
+    emails = [fault_alert(cfg, b, now=now) if isinstance(b, MailFault) else b for b in built]
     out = Path(run_settings().dry_run_dir)
     lines = write_previews(emails, out, SmtpSettings().sender_address,
                            f"{now.format('YYYYMMDD-HHmmss')}-chase-{today.isoformat()}")

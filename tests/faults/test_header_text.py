@@ -125,3 +125,23 @@ def test_an_escalation_that_cannot_be_built_stays_due_and_the_others_are_sent(
         assert session.scalar(select(func.count()).select_from(Reminder)) == 4
         still_due = select_due(session, bad, today=ESCALATION_DAY).due
     assert [d.request.partner for d in still_due] == ["delta"]
+
+
+def test_a_dry_run_previews_the_officers_alert_instead_of_failing(
+    trust: tuple[TrustConfig, Database], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tasks.chase import preview_chase_mail
+    from trustcycle.requests import Selection
+
+    cfg, db = trust
+    monkeypatch.setenv("TRUSTCYCLE_DRY_RUN_DIR", str(tmp_path / "dry-run"))
+    bad_contact = Person.model_construct(name="Echo", role=None, email="e\x0b@x.example")
+    bad = _with_partner(cfg, "echo", contacts=[bad_contact])
+    now = FixedClock.on(REQUEST_DAY).now()
+    preview = preview_chase_mail.fn(db, bad, Selection([], []), REQUEST_DAY, now)
+    kinds = sorted(line.kind for line in preview.lines)
+    assert kinds == ["chase_fault"] + ["request"] * 4
+    alert = next(line for line in preview.lines if line.kind == "chase_fault")
+    assert alert.subject == "Not sent to echo: request for membership_review"
+    with db.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(OutboxMessage)) == 0
