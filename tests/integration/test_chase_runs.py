@@ -15,12 +15,19 @@ from sqlalchemy import func, select
 
 from flows.chase_returns import ChaseSummary, chase_returns
 from tests.clocks import use_database, wall_clock
-from tests.integration.test_chase_fixtures import PARTNERS, contact, write_config
+from tests.integration.test_chase_fixtures import (
+    MANAGER,
+    OFFICER,
+    PARTNERS,
+    contact,
+    write_config,
+)
 from tests.plugins.smtp_sink import SmtpTestServer
 from trustcycle.clock import FixedClock, use_clock
 from trustcycle.config import load_config
 from trustcycle.db import Database
 from trustcycle.db.models import ContributionRequest, OutboxMessage, Reminder
+from trustcycle.progress import recorded_steps
 from trustcycle.requests import record_rungs, select_due
 
 # Fixtures of the shared plugins, made visible to this module's tests.
@@ -146,3 +153,35 @@ def test_a_run_with_a_past_as_of_sends_and_records_on_the_wall_clock(
     for at in opened + sent_at:
         instant = pendulum.instance(at if at.tzinfo else at.replace(tzinfo=UTC))
         assert before.subtract(seconds=1) <= instant <= after.add(seconds=1)
+
+
+@pytest.mark.usefixtures("prefect_harness", "mail_settings")
+def test_requests_never_opened_on_their_day_are_opened_late_with_fair_notice_and_the_officer_told(
+    tmp_path: Path, smtp_server: SmtpTestServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config, url = str(write_config(tmp_path / "config")), f"sqlite:///{tmp_path / 'tc.db'}"
+    use_database(monkeypatch, url, str(tmp_path / "inbox"))
+    # Nothing ran from the request day (Monday 27 April) until Monday 11 May. The calendar's
+    # deadline (Wednesday 13 May) would give two days: a late request gets 5 working days,
+    # to Monday 18 May 17:00; the cut-off (Wednesday 20 May) is still after it.
+    chase(date(2026, 5, 11), config)
+    requests = [m for m in smtp_server.messages if m.parsed["X-Trustcycle-Kind"] == "request"]
+    assert sorted(r for m in requests for r in m.rcpt_tos) == sorted(contact(p) for p in PARTNERS)
+    assert "Monday 18 May 2026 at 17:00" in requests[0].body("plain")
+    [late] = [m for m in smtp_server.messages if m.parsed["X-Trustcycle-Kind"] == "late_step"]
+    assert late.rcpt_tos == [OFFICER, MANAGER]
+    assert " ".join(str(late.parsed["Subject"]).split()) == ("Done late: requests for returns of Review of Trust "
+                                      "membership (due Monday 27 April 2026)")
+    db = Database.from_url(url)
+    with db.sessions() as session:
+        deadlines = set(session.scalars(select(ContributionRequest.deadline_at)))
+        recorded = recorded_steps(session, load_config(config), 2026)
+    db.dispose()
+    assert {pendulum.instance(d if d.tzinfo else d.replace(tzinfo=UTC)).in_timezone(
+        "Europe/London").isoformat() for d in deadlines} == {"2026-05-18T17:00:00+01:00"}
+    assert recorded.done[("membership_review", "request")] == pendulum.date(2026, 5, 11)
+    assert ("membership_review", "request") in recorded.late
+    # The next day's run opens nothing again and tells nobody twice.
+    chase(date(2026, 5, 12), config)
+    kinds = _kinds(smtp_server)
+    assert (kinds.count("request"), kinds.count("late_step")) == (5, 1)
