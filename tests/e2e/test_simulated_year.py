@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+from collections import Counter
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 
@@ -61,72 +62,126 @@ def _day(msg: email.message.EmailMessage) -> pendulum.Date:
     return sent.in_timezone("Europe/London").date()
 
 
-def test_the_summary_has_the_documented_shape_and_plausible_counts(simulated: Path) -> None:
+# Worked out by hand from config/examples/rutland-2010 (seed 000) and its scenario.yaml;
+# the dates are the calendar's (README, "Dates"), the 2010 bank holidays 3 and 31 May.
+# - Asked: membership and strategy of all 11 partners; the CYPP of the 5 partners leading a
+#   priority (pct, police, yot, connexions, rutland_cc); the needs analysis of the 8 in its
+#   categories (rutland_cc, police, yot, pct, connexions, schools, college, jcp).
+# - Scripted: police 3 working days late (membership), lsc never (membership), connexions
+#   1 late (CYPP), jcp never (needs), college 4 late and var 5 early (strategy); everyone
+#   else answers at 08:30 on the deadline day, before that day's 09:00 chase.
+# - Reminders sent at rungs -10, -3, 0, +2 to those still open at 09:00 that day:
+#   membership 11+11+2+2 (police answers on 27 May, after +2 = 26 May); CYPP 5+5+1+0
+#   (connexions answers on 18 June, before +2 = 21 June); needs 8+8+1+1; strategy
+#   11+10+1+1 (var answered on 4 February, before -3 = 8 February; college on 17 February,
+#   after +2 = 15 February). Escalations: lsc and jcp, never answering.
+# - Notifications: one per recipient of the papers: the Board's 7 members in term on
+#   2 June and its clerk; the Executive's 6 members and its clerk (twice); the public has
+#   no members, so the strategy's papers go to the officer alone.
+EXPECTED = {
+    "membership_review": {
+        "requests": 11, "on_time": 9, "late": 1, "missing": 1,
+        "reminders": 26, "escalations": 1, "drafts": 1, "notifications": 8,
+    },
+    "cypp_annual_review": {
+        "requests": 5, "on_time": 4, "late": 1, "missing": 0,
+        "reminders": 11, "escalations": 0, "drafts": 1, "notifications": 7,
+    },
+    "joint_needs_analysis": {
+        "requests": 8, "on_time": 7, "late": 0, "missing": 1,
+        "reminders": 18, "escalations": 1, "drafts": 1, "notifications": 7,
+    },
+    "child_poverty_strategy": {
+        "requests": 11, "on_time": 10, "late": 1, "missing": 0,
+        "reminders": 23, "escalations": 0, "drafts": 1, "notifications": 1,
+    },
+}
+# Every email by kind: a request per request (35), the reminders above by rung, the two
+# escalations, a receipt per return received (10 + 5 + 7 + 11), the papers (8 + 7 + 7 + 1)
+# and, at the cut-offs of the two processes with a partner missing, the officer's report.
+EMAILS = {
+    "request": 35,
+    "reminder:before_10": 11 + 5 + 8 + 11,
+    "reminder:before_3": 11 + 5 + 8 + 10,
+    "reminder:on_the_day": 2 + 1 + 1 + 1,
+    "reminder:overdue_2": 2 + 0 + 1 + 1,
+    "escalation:escalate_4": 1,
+    "escalation:escalate_5": 1,
+    "receipt": 33,
+    "papers": 23,
+    "missing_report": 2,
+}
+BOARD = {
+    "r.begy@rutland.example.gov.uk",
+    "c.benham@rutland.example.gov.uk",
+    "rachel.kerr@police.example.uk",
+    "peter.lane@nhs.example.uk",  # in term until 30 September 2010
+    "linda.marsh@probation.example.org.uk",
+    "j.price@schools.example.org.uk",
+    "fiona.reed@var.example.org.uk",
+    "childrens.trust@rutland.example.gov.uk",  # the clerk
+}
+
+
+def test_the_summary_counts_each_process_exactly(simulated: Path) -> None:
     summary = json.loads((simulated / "summary.json").read_text())
-    keys = {
-        "requests",
-        "on_time",
-        "late",
-        "missing",
-        "reminders",
-        "escalations",
-        "drafts",
-        "notifications",
-    }
-    assert set(summary["processes"]) == {
-        "membership_review",
-        "cypp_annual_review",
-        "joint_needs_analysis",
-        "child_poverty_strategy",
-    }
-    for counts in summary["processes"].values():
-        assert set(counts) == keys
-        assert counts["requests"] == counts["on_time"] + counts["late"] + counts["missing"]
-        assert counts["drafts"] >= 1
-    membership = summary["processes"]["membership_review"]
-    assert membership["requests"] == 11  # every partner
-    assert (membership["late"], membership["missing"]) == (1, 1)  # police late, LSC never
-    assert membership["escalations"] == 1
-    assert summary["emails"] == len(list((simulated / "mail").glob("*.eml")))
+    assert summary == {"processes": EXPECTED, "emails": sum(EMAILS.values())}
+
+
+def test_every_email_of_the_year_is_there_once_by_kind(simulated: Path) -> None:
+    kinds = Counter(str(m["X-Trustcycle-Kind"]) for m in _messages(simulated))
+    assert kinds == EMAILS
+    assert len(list((simulated / "mail").glob("*.eml"))) == 173
 
 
 def test_no_email_is_dated_on_a_weekend_or_bank_holiday(simulated: Path) -> None:
     messages = _messages(simulated)
-    assert messages
+    assert len(messages) == 173
     for msg in messages:
         assert is_working_day(_day(msg)), (msg["Subject"], msg["Date"])
     assert not any(_day(m) == pendulum.date(2010, 5, 31) for m in messages)
 
 
-def test_papers_reach_the_board_by_the_seed_deadline(simulated: Path) -> None:
+def test_papers_reach_the_board_on_the_cut_off_day_before_the_seed_deadline(
+    simulated: Path,
+) -> None:
     board_papers = [
         m
         for m in _messages(simulated)
         if m["X-Trustcycle-Kind"] == "papers" and "membership" in str(m["Subject"]).lower()
     ]
-    assert board_papers, "no membership review papers sent"
+    # Drafted, approved (automatically) and sent at the cut-off, Tuesday 1 June 2010: a day
+    # before the deadline, 5 clear days before the Board on 8 June (LGA 1972 s100B).
+    assert {_day(m) for m in board_papers} == {pendulum.date(2010, 6, 1)}
+    assert sorted(str(m["To"]) for m in board_papers) == sorted(BOARD)
     for msg in board_papers:
-        # Board on 8 June 2010: 5 clear days before is 2 June (LGA 1972 s100B).
-        assert pendulum.date(2010, 6, 1) <= _day(msg) <= pendulum.date(2010, 6, 2)
-        assert any(
-            part.get_filename() and part.get_filename().endswith(".docx")
-            for part in msg.iter_attachments()
-        )
-    recipients = {str(m["To"]) for m in board_papers}
-    assert any("r.begy@rutland.example.gov.uk" in r for r in recipients)
+        assert [p.get_filename() for p in msg.iter_attachments()] == [
+            "membership_review-2010-v1.docx",
+            "meeting.ics",
+        ]
 
 
-def test_requests_go_out_on_the_seed_days_and_the_missing_partner_is_escalated(
+def test_requests_go_out_on_the_seed_days_and_the_missing_partners_are_escalated(
     simulated: Path,
 ) -> None:
     messages = _messages(simulated)
-    requests = {(str(m["X-Trustcycle-Kind"]), _day(m)) for m in messages}
-    assert ("request", pendulum.date(2010, 4, 6)) in requests
-    assert ("request", pendulum.date(2010, 9, 1)) in requests
-    assert ("request", pendulum.date(2011, 1, 4)) in requests
-    escalations = [m for m in messages if str(m["X-Trustcycle-Kind"]).startswith("escalation")]
-    assert any("sue.grant@lsc.example.gov.uk" in str(m["To"]) for m in escalations)
-    assert all("trust.manager@rutland.example.gov.uk" in str(m["Cc"]) for m in escalations)
+    requests = Counter(_day(m) for m in messages if m["X-Trustcycle-Kind"] == "request")
+    assert requests == {
+        pendulum.date(2010, 4, 6): 11,  # membership
+        pendulum.date(2010, 5, 17): 5,  # CYPP
+        pendulum.date(2010, 9, 1): 8,  # needs analysis
+        pendulum.date(2011, 1, 4): 11,  # strategy
+    }
+    escalations = sorted(
+        (_day(m), str(m["To"]), str(m["Cc"]))
+        for m in messages
+        if str(m["X-Trustcycle-Kind"]).startswith("escalation")
+    )
+    manager = "trust.manager@rutland.example.gov.uk"
+    assert escalations == [
+        (pendulum.date(2010, 5, 28), "sue.grant@lsc.example.gov.uk", manager),  # +4
+        (pendulum.date(2010, 10, 4), "neil.burton@jcp.example.gov.uk", manager),  # +5
+    ]
 
 
 def test_every_process_leaves_its_drafts_in_three_formats(simulated: Path) -> None:
@@ -153,4 +208,4 @@ def test_scripted_partners_answer_through_the_portal(simulated: Path) -> None:
         channels = dict(
             conn.execute("SELECT channel, count(*) FROM return_version GROUP BY channel").fetchall()
         )
-    assert set(channels) == {"portal"} and channels["portal"] > 0
+    assert channels == {"portal": 33}  # one version per return received
