@@ -33,36 +33,36 @@ GOOD_CSV = (
 pytestmark = pytest.mark.browser
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
 def live(tmp_path: Path) -> Iterator[Portal]:
     """The portal served by uvicorn on loopback, its clock inside the Rutland 2010 cycle."""
-    port = _free_port()
+    # The server's own socket, bound to port 0 and read back before the links are made: no
+    # window in which another process could take the port.
+    listening = socket.socket()
+    listening.bind(("127.0.0.1", 0))
+    port = int(listening.getsockname()[1])
     database = Database.from_url(f"sqlite:///{tmp_path / 'portal.db'}")
     with use_clock(DURING_CYCLE):
         portal = build_portal(database, tmp_path, base_url=f"http://127.0.0.1:{port}")
         server = uvicorn.Server(
-            uvicorn.Config(
-                portal.app, host="127.0.0.1", port=port, log_level="warning", access_log=False
-            )
+            uvicorn.Config(portal.app, log_level="warning", access_log=False)
         )
         # The server thread runs in a copy of this context, so it reads the fixed clock.
         context = contextvars.copy_context()
-    thread = threading.Thread(target=context.run, args=(server.run,), daemon=True)
+    thread = threading.Thread(
+        target=context.run, args=(server.run,), kwargs={"sockets": [listening]}, daemon=True
+    )
     thread.start()
     deadline = time.monotonic() + 15
-    while not server.started and time.monotonic() < deadline:
+    while not server.started and thread.is_alive() and time.monotonic() < deadline:
         time.sleep(0.05)
     assert server.started, "uvicorn did not start"
     yield portal
     server.should_exit = True
     thread.join(10)
+    listening.close()
     database.dispose()
+    assert not thread.is_alive(), "uvicorn did not stop within 10 s"
 
 
 @pytest.fixture(scope="module")

@@ -156,7 +156,8 @@ def test_delivery_alongside_a_producer_sends_each_chunk_once_committed_and_stops
     producer = threading.Thread(target=produce)
     producer.start()
     report = deliver(database, mail_settings, producer_done=done, batch_size=2)
-    producer.join()
+    producer.join(timeout=30)
+    assert not producer.is_alive(), "the producer did not finish"
     assert pipelined[:2] == [True, True]
     assert report.sent == 9 and statuses(database) == {"sent": 9}
     assert len(smtp_server.message_ids()) == len(set(smtp_server.message_ids())) == 9

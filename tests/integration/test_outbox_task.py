@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pendulum
 import pytest
-from prefect import flow
+from prefect import flow, task
 from prefect.blocks.system import Secret
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
@@ -45,36 +45,59 @@ def one_tick(url: str) -> tuple[DeliveryReport, str]:
     return deliver_outbox(url, now=NOW), str(flow_run.id)
 
 
-async def task_runs_of(flow_run_id: str, settle_seconds: float = 15.0) -> int:
-    """Task runs are recorded from events, after the flow returns: poll until they appear."""
+@task
+def sentinel() -> None:
+    """A task run recorded after everything the test's flow sent."""
+
+
+@flow
+def sentinel_flow() -> str:
+    from prefect.runtime import flow_run
+
+    sentinel()
+    return str(flow_run.id)
+
+
+def task_runs_of(flow_run_id: str, within: float = 30.0) -> int:
+    """How many task runs the server recorded for a finished flow run.
+
+    Task runs are recorded from events, after the flow returns. A sentinel flow runs after
+    it; its events leave this process after the first flow's (one events worker, in
+    order) and the server's recorder consumes them in order, so once the sentinel's task
+    run is recorded, every task run of the first flow is too: no fixed wait, no undercount.
+    """
     import asyncio
     import time
 
-    deadline = time.monotonic() + settle_seconds
-    async with get_client() as client:
-        while True:
-            runs = await client.read_task_runs(
-                flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id]))
-            )
-            if runs or time.monotonic() > deadline:
-                await asyncio.sleep(0.5)  # let any further runs land before counting
-                runs = await client.read_task_runs(
-                    flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id]))
+    marker = sentinel_flow()
+
+    async def count() -> int:
+        deadline = time.monotonic() + within
+        async with get_client() as client:
+
+            async def runs_of(run_id: str) -> int:
+                return len(
+                    await client.read_task_runs(
+                        flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[run_id]))
+                    )
                 )
-                return len(runs)
-            await asyncio.sleep(0.2)
+
+            while not await runs_of(marker):
+                assert time.monotonic() < deadline, f"no task run recorded in {within:.0f} s"
+                await asyncio.sleep(0.05)
+            return await runs_of(flow_run_id)
+
+    return asyncio.run(count())
 
 
 def test_a_tick_is_one_task_run_however_many_messages(
     sqlite_url: str, smtp_server: SmtpTestServer, mail_settings: SmtpSettings
 ) -> None:
-    import asyncio
-
     db = Database.from_url(sqlite_url)
     queue(db, 25)
     report, run_id = one_tick(sqlite_url)
     assert report.sent == 25 and len(smtp_server.messages) == 25
-    assert asyncio.run(task_runs_of(run_id)) == 1
+    assert task_runs_of(run_id) == 1
     db.dispose()
 
 

@@ -12,7 +12,7 @@ import pytest
 from prefect.client.orchestration import get_client
 from prefect.settings import PREFECT_API_AUTH_STRING, PREFECT_API_URL, temporary_settings
 
-from deployments.serve import PrefectServer
+from deployments.serve import PrefectServer, ServeError
 
 AUTH = ("officer", "correct-horse-battery-staple")
 
@@ -26,11 +26,29 @@ def free_port() -> int:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrefectServer]:
-    """One Prefect server for the module, on a free loopback port, with basic auth on."""
+    """One Prefect server for the module, on a free loopback port, with basic auth on.
+
+    `prefect server start` takes a port, not a socket, so the port is free only when
+    chosen: another process may take it before the server binds. Then the server exits
+    (or something else answers) and another port is tried, up to three."""
     home: Path = tmp_path_factory.mktemp("prefect-home")
     env = {"PREFECT_SERVER_API_AUTH_STRING": ":".join(AUTH)}
-    with PrefectServer("127.0.0.1", free_port(), home, env=env) as srv:
-        yield srv
+    for attempt in range(3):
+        srv = PrefectServer("127.0.0.1", free_port(), home / str(attempt), env=env)
+        try:
+            srv.start()
+        except ServeError as exc:
+            srv.stop()
+            # "Port N is already in use", or another server answering on it.
+            clash = "already in use" in str(exc) or "already answers" in str(exc)
+            if attempt == 2 or not clash:
+                raise
+            continue
+        try:
+            yield srv
+        finally:
+            srv.stop()
+        return
 
 
 def test_an_unauthenticated_api_request_is_refused(server: PrefectServer) -> None:
