@@ -16,6 +16,7 @@ import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import httpx
 import openpyxl
@@ -35,6 +36,7 @@ from trustcycle.portal.tables import TableError
 
 NEEDS = ("joint_needs_analysis", "police")
 FORM = {"commentary": "Figures for the whole county."}
+T = TypeVar("T")
 WORKER_TIMEOUT = 1.0  # seconds a worker may spend on one workbook in these tests
 
 
@@ -101,10 +103,10 @@ def live(tmp_path: Path) -> Iterator[Live]:
     database.dispose()
 
 
-def _while_running(work: Callable[[], object], base: str) -> tuple[object, list[float]]:
+def _while_running(work: Callable[[], T], base: str) -> tuple[T, list[float]]:
     """Run `work` in a thread; meanwhile a second partner's browser asks for pages. The
     latencies of the pages answered while `work` was still running, and its result."""
-    box: list[object] = []
+    box: list[T] = []
     thread = threading.Thread(target=lambda: box.append(work()))
     latencies: list[float] = []
     with httpx.Client(base_url=base, timeout=60) as other:
@@ -133,10 +135,10 @@ def test_a_decompression_bomb_is_refused_faster_than_a_real_workbook_is_read(
 
     results, others = _while_running(bombs, live.base)
 
-    for result, _ in results:  # type: ignore[attr-defined]
+    for result, _ in results:
         assert result.status == 413
         assert "The indicators file unpacks to more than 50 MB (1,024 MB)" in result.html
-    assert max(seconds for _, seconds in results) < 3 * baseline  # type: ignore[attr-defined]
+    assert max(seconds for _, seconds in results) < 3 * baseline
     assert others, "no other request was answered while the bombs were refused"
     assert live.versions() == stored
 
@@ -148,9 +150,10 @@ def test_a_workbook_too_heavy_to_read_is_cut_off_while_other_partners_are_served
     live.submit(_indicators())  # a warm worker, as a busy portal has
     (result, seconds), others = _while_running(lambda: live.submit(heavy), live.base)
 
-    assert result.status == 422  # type: ignore[union-attr]
-    assert ("The indicators file needs more memory or time to read than the portal allows"
-            in result.html)  # type: ignore[union-attr]
+    assert result.status == 422
+    assert "The indicators file needs more memory or time to read than the portal allows" in (
+        result.html
+    )
     assert len(others) >= 3
     assert max(others) < seconds / 2  # nobody waited for the workbook
     after, _ = live.submit(_indicators())  # a fresh worker replaced the one cut off
