@@ -248,3 +248,41 @@ def test_building_for_another_cycle_year_moves_the_steps_with_the_calendar() -> 
     assert schedules["membership-review-cutoff-2026"].rrule != \
         schedules["membership-review-cutoff-2027"].rrule
     assert by_name(plan(cfg, 2027))["run-cycle"].parameters["cycle_year"] == 2027
+
+
+@pytest.mark.usefixtures("mail_settings")
+def test_the_running_cycle_driver_schedules_the_next_year_when_the_cycle_year_rolls_over(
+    registered: dict[str, DeploymentResponse], tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from prefect.client.orchestration import get_client as sync_client
+    from prefect.flow_engine import run_flow
+
+    from flows.cycle import run_cycle
+    from tests.clocks import use_database, wall_clock
+
+    use_database(monkeypatch, f"sqlite:///{tmp_path / 'tc.db'}", str(tmp_path / "inbox"))
+    # As `trustcycle serve` registered them on 1 December 2026: 2026-27 and 2027-28.
+    for d in build(ROOT / "config", today=dt.date(2026, 12, 1)):
+        d.apply()
+    with sync_client(sync_client=True) as client:
+        review = client.read_deployment_by_name("membership-review/membership-review")
+        cycle = client.read_deployment_by_name("run-cycle/run-cycle")
+        before = {s.slug for s in client.read_deployment_schedules(review.id)}
+        flow_run = client.create_flow_run_from_deployment(cycle.id)
+    assert before == {f"membership-review-{r}-{y}" for r in ("request", "cutoff", "papers")
+                      for y in (2026, 2027)}
+    # Thursday 1 April 2027, 09:15: the 2027-28 cycle year begins; serve was never restarted.
+    with wall_clock(dt.date(2027, 4, 1), 9, 15):
+        state = run_flow(run_cycle, flow_run=flow_run, parameters=flow_run.parameters,
+                         return_type="state")
+    assert state.is_completed(), state.message
+    with sync_client(sync_client=True) as client:
+        after = {s.slug: s for s in client.read_deployment_schedules(review.id)}
+    assert set(after) == {f"membership-review-{r}-{y}" for r in ("request", "cutoff", "papers")
+                          for y in (2027, 2028)}
+    assert after["membership-review-request-2028"].parameters == {"cycle_year": 2028}
+    request_2028 = resolve_year(load_config(ROOT / "config"), 2028)["membership_review"].request
+    assert request_2028 is not None
+    assert f"DTSTART:{request_2028.format('YYYYMMDD')}T093000" in (
+        after["membership-review-request-2028"].schedule.rrule)  # type: ignore[union-attr]
