@@ -1,73 +1,80 @@
-"""The retry schedule of transient failures, and when a message is given up.
-
-The figures are the documented schedule (trustcycle/outbox/__init__.py, "about three days
-for 8 attempts"), written out here rather than read back from the module's constants.
-"""
+"""The outbox's pure rules: the retry schedule, per-recipient results, bounded alerts."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-import pytest
-
-from trustcycle.outbox import MAX_ATTEMPTS, backoff
+from trustcycle.mail.message import OutgoingMessage
+from trustcycle.outbox import BACKOFF, backoff, failure_alert_context, one_line
 from trustcycle.outbox.backoff import after_failure
+from trustcycle.outbox.records import recipients_outcome
 
-AT = datetime(2010, 6, 1, 8, 0, tzinfo=UTC)
-MINUTE, HOUR = timedelta(minutes=1), timedelta(hours=1)
-
-
-def test_backoff_waits_5_15_60_minutes_then_4_12_and_24_hours_capped() -> None:
-    waits = [backoff(n) for n in range(0, 10)]
-    assert waits == [
-        5 * MINUTE,  # 0 failed attempts is read as the first
-        5 * MINUTE,
-        15 * MINUTE,
-        1 * HOUR,
-        4 * HOUR,
-        12 * HOUR,
-        24 * HOUR,
-        24 * HOUR,
-        24 * HOUR,
-        24 * HOUR,
-    ]
+AT = datetime(2026, 5, 8, 8, 0, tzinfo=UTC)
 
 
-def test_a_message_is_given_up_at_its_eighth_failed_attempt() -> None:
-    assert MAX_ATTEMPTS == 8
-    seventh = after_failure(6, permanent=False, at=AT)
-    assert (seventh.attempts, seventh.status, seventh.dead) == (7, "failed", False)
-    assert seventh.next_attempt_at == AT + 24 * HOUR
-    eighth = after_failure(7, permanent=False, at=AT)
-    assert (eighth.attempts, eighth.status, eighth.dead) == (8, "dead", True)
-    assert eighth.next_attempt_at is None
+def test_backoff_grows_then_is_capped() -> None:
+    waits = [backoff(n) for n in range(1, 10)]
+    assert waits[0] == timedelta(minutes=5)
+    assert waits == sorted(waits)
+    assert waits[-1] == BACKOFF[-1] == timedelta(hours=24)
 
 
-def test_the_schedule_of_one_message_failing_every_time_spans_about_three_days() -> None:
-    at, attempts, waits = AT, 0, []
-    while True:
-        retry = after_failure(attempts, permanent=False, at=at)
-        attempts = retry.attempts
-        if retry.dead:
-            break
-        assert retry.next_attempt_at is not None
-        waits.append(retry.next_attempt_at - at)
-        at = retry.next_attempt_at
-    assert attempts == 8
-    assert waits == [5 * MINUTE, 15 * MINUTE, HOUR, 4 * HOUR, 12 * HOUR, 24 * HOUR, 24 * HOUR]
-    assert at - AT == timedelta(days=2, hours=17, minutes=20)  # the 8th try, then dead
-
-
-@pytest.mark.parametrize("attempts_before", [0, 3])
-def test_a_permanent_failure_is_dead_at_once(attempts_before: int) -> None:
-    retry = after_failure(attempts_before, permanent=True, at=AT)
-    assert (retry.attempts, retry.status, retry.next_attempt_at) == (
-        attempts_before + 1,
-        "dead",
-        None,
+def test_a_transient_failure_waits_its_backoff_until_the_last_attempt_then_dies() -> None:
+    first = after_failure(0, permanent=False, at=AT, max_attempts=3)
+    assert (first.status, first.attempts, first.next_attempt_at) == (
+        "failed",
+        1,
+        AT + timedelta(minutes=5),
     )
+    last = after_failure(2, permanent=False, at=AT, max_attempts=3)
+    assert last.dead and last.attempts == 3 and last.next_attempt_at is None
 
 
-def test_a_lower_limit_gives_up_sooner() -> None:
-    assert after_failure(1, permanent=False, at=AT, max_attempts=3).status == "failed"
-    assert after_failure(2, permanent=False, at=AT, max_attempts=3).status == "dead"
+def test_a_permanent_failure_dies_at_once() -> None:
+    assert after_failure(0, permanent=True, at=AT).dead
+
+
+def test_recipients_served_before_stay_served_and_only_the_deferred_are_retried() -> None:
+    first = recipients_outcome(
+        {},
+        ["jo@police.example.org"],
+        "250 OK",
+        {"gone@health.example.org": "550 5.1.1 no such user"},
+        {"busy@yot.example.org": "451 4.2.1 busy"},
+        attempts_before=0,
+        at=AT,
+        max_attempts=8,
+    )
+    assert first.results == {
+        "jo@police.example.org": "250 OK",
+        "gone@health.example.org": "550 5.1.1 no such user",
+    }
+    assert first.newly_refused == {"gone@health.example.org": "550 5.1.1 no such user"}
+    assert first.retry is not None and first.retry.status == "failed"
+    assert first.summary == (
+        "gone@health.example.org: 550 5.1.1 no such user; busy@yot.example.org: 451 4.2.1 busy"
+    )
+    then = recipients_outcome(
+        first.results, ["busy@yot.example.org"], "250 OK", {}, {},
+        attempts_before=1, at=AT, max_attempts=8,
+    )
+    assert then.retry is None and then.newly_refused == {}
+    assert then.summary == "gone@health.example.org: 550 5.1.1 no such user"
+
+
+def test_alert_parts_are_single_bounded_lines() -> None:
+    assert one_line("a\r\nBcc: x\u2028y\x00z", 100) == "a Bcc: x y z"
+    assert one_line("Q" * 990, 150) == "Q" * 149 + "…"
+    msg = OutgoingMessage(
+        1,
+        "<m@trustcycle.local>",
+        "reminder",
+        [f"p{i}@example.org" for i in range(30)],
+        "Q" * 990,
+        "x",
+        None,
+        AT,
+    )
+    context = failure_alert_context(msg, "550 " + "R" * 5000)
+    assert len(context["failed_subject"]) == 150 and len(context["failed_reply"]) == 1000
+    assert context["failed_to"][-1] == "and 10 more" and len(context["failed_to"]) == 21
