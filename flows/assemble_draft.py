@@ -198,7 +198,7 @@ def _send(config_dir: str, cfg: TrustConfig, db: Database, process_id: str, year
                              clock.now())
         deliver_outbox(quote(db), officer_email=cfg.trust.officer.email)
         if _scripted.get() is None and run_settings().signoff == "ui":
-            for pid in triggered:  # CPA 2010 s23(4): each re-opened process asks again
+            for pid in triggered:  # CPA 2010 s23(5): each re-opened process asks again
                 start_signoff_run(cfg.trust.id, pid, year, config_dir)
     if sent["late"]:
         return Completed(

@@ -29,6 +29,7 @@ from tasks.chase import (
 )
 from tasks.mail import deliver_outbox
 from trustcycle import clock
+from trustcycle.calendar_ics import rung_words
 from trustcycle.config import TrustConfig
 from trustcycle.db import Database
 from trustcycle.outbox import DeliveryReport
@@ -68,13 +69,23 @@ def table_rows(cfg: TrustConfig, rows: list[TableRow]) -> list[dict[str, str]]:
         partner = cfg.partners[r.partner].name if r.partner in cfg.partners else r.partner
         return (proc.title if proc else r.process), partner, ret
 
+    def rung(process: str, name: str | None) -> str:
+        proc = cfg.processes.get(process)
+        found = next((x for x in proc.ladder if x.name == name), None) if proc else None
+        if found is None:
+            return name or "none"
+        kind = "escalation" if found.escalate else "reminder"
+        return f"{kind} {rung_words(found.working_days)}"
+
     out = []
     for r in rows:
         process, partner, ret = title(r)
         out.append({"process": process, "partner": partner, "return": ret,
-                    "status": r.status, "last reminder": r.last_reminder or "none",
-                    "next rung": f"{r.next_rung} on {r.next_rung_on}" if r.next_rung
-                    else "none"})
+                    "status": r.status,
+                    "last reminder": rung(r.process, r.last_reminder) if r.last_reminder
+                    else "none",
+                    "next rung": f"{rung(r.process, r.next_rung)} ({r.next_rung_on})"
+                    if r.next_rung else "none"})
     return out
 
 

@@ -7,7 +7,7 @@ sign-off, a run of the `assemble-draft` deployment that waits for the officer in
 Prefect UI and then sends the papers. Run on any day, it does exactly the steps now due,
 and a second run finds the sign-off already waiting. A revision of a process with
 `triggers` (the needs assessment) re-opens the triggered ones (the child poverty
-strategy, CPA 2010 s23(4)).
+strategy, CPA 2010 s23(5)).
 
 A failure is a FAILED run; waiting is a named state that never says "Failed".
 """

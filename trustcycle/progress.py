@@ -82,7 +82,7 @@ def reviews_triggered(
 ) -> list[str]:
     """Processes to reconsider because `revised` has a new version after a published one.
 
-    Child Poverty Act 2010 s23(4): the strategy is reconsidered whenever the needs
+    Child Poverty Act 2010 s23(5): the strategy is reconsidered whenever the needs
     assessment is revised. A first draft is not a revision; a triggered process whose
     papers have not gone yet will read the revised assessment anyway.
     """

@@ -1,5 +1,5 @@
 """The statutory process flows through Prefect: a dry run changes nothing, and a revised
-needs assessment re-opens the child poverty strategy (Child Poverty Act 2010 s23(4))."""
+needs assessment re-opens the child poverty strategy (Child Poverty Act 2010 s23(5))."""
 
 from __future__ import annotations
 
