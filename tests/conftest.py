@@ -83,11 +83,16 @@ def database(db_url: str) -> Iterator[Database]:
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _prefect_first(prefect_harness: None) -> Iterator[None]:
+def _prefect_first(request: pytest.FixtureRequest) -> Iterator[None]:
     """Start the session's Prefect harness before any test touches Prefect.
 
     Trap: Prefect's client-side EventsWorker is a process-wide singleton bound to the API
     it first talks to; if a test ran a task before the harness started, later task-run
     events would go to a server that no longer exists and never be recorded.
+
+    `TRUSTCYCLE_TESTS_WITHOUT_PREFECT=1` skips it for runs of tests that never touch
+    Prefect (scripts/mutation.sh: its ~12 s start would dominate each mutant's run).
     """
+    if os.environ.get("TRUSTCYCLE_TESTS_WITHOUT_PREFECT") != "1":
+        request.getfixturevalue("prefect_harness")
     yield
