@@ -12,7 +12,7 @@ from prefect import task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import INPUTS, NO_CACHE, RUN_ID, TASK_SOURCE
 
-from tasks.chase import read_config, shared_database
+from tasks.chase import _retry_on_db_errors, read_config, shared_database
 from trustcycle.clock import FixedClock, use_clock
 from trustcycle.config import TrustConfig
 from trustcycle.db import Database
@@ -50,6 +50,7 @@ def trust_config(config_dir: str) -> TrustConfig:
 
 
 @task(name="fingerprint-draft-inputs", retries=2, retry_delay_seconds=[2, 10],
+      retry_condition_fn=_retry_on_db_errors,
       cache_policy=NO_CACHE)
 def fingerprint_inputs(config_dir: str, database_url: str | None, process: str,
                        year: int) -> str:
@@ -62,6 +63,7 @@ def fingerprint_inputs(config_dir: str, database_url: str | None, process: str,
 # Keyed on the inputs' fingerprint, not on the instant: a resumed run reuses the version it
 # built before suspending unless a return (or attendance) changed meanwhile.
 @task(name="assemble-draft-version", retries=2, retry_delay_seconds=[2, 10],
+      retry_condition_fn=_retry_on_db_errors,
       persist_result=True, cache_policy=(INPUTS - "now") + TASK_SOURCE + RUN_ID)
 def assemble_version(config_dir: str, database_url: str | None, process: str, year: int,
                      fingerprint: str, now: datetime) -> DraftSummary:

@@ -11,13 +11,15 @@ from datetime import datetime
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
+from tasks.chase import _retry_on_db_errors
 from tasks.drafts import database, trust_config
 from trustcycle.clock import FixedClock, use_clock
 from trustcycle.papers import record_decision
 from trustcycle.papers_mail import send_papers
 
 
-@task(name="record-signoff", retries=2, retry_delay_seconds=[2, 10], cache_policy=NO_CACHE)
+@task(name="record-signoff", retries=2, retry_delay_seconds=[2, 10],
+      retry_condition_fn=_retry_on_db_errors, cache_policy=NO_CACHE)
 def record_signoff(config_dir: str, database_url: str | None, process: str, year: int,
                    version: int, decision: str, officer: str, comment: str, key: str,
                    now: datetime) -> bool:
@@ -28,7 +30,8 @@ def record_signoff(config_dir: str, database_url: str | None, process: str, year
                                officer=officer, comment=comment, at=now, key=key)
 
 
-@task(name="queue-papers", retries=2, retry_delay_seconds=[2, 10], cache_policy=NO_CACHE)
+@task(name="queue-papers", retries=2, retry_delay_seconds=[2, 10],
+      retry_condition_fn=_retry_on_db_errors, cache_policy=NO_CACHE)
 def queue_papers(config_dir: str, database_url: str | None, process: str, year: int,
                  version: int, now: datetime) -> dict[str, object]:
     """Queue the approved papers to the body's members and clerk, or alert the officer."""
