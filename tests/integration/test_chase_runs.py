@@ -3,7 +3,10 @@ downtime, and two runs started together (the schedule and an officer's manual ru
 
 from __future__ import annotations
 
+import asyncio
+import email
 import email.utils
+import json
 import threading
 from collections import Counter
 from datetime import UTC, date
@@ -11,6 +14,8 @@ from pathlib import Path
 
 import pendulum
 import pytest
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
 from sqlalchemy import func, select
 
 from flows.chase_returns import ChaseSummary, chase_returns
@@ -170,8 +175,9 @@ def test_requests_never_opened_on_their_day_are_opened_late_with_fair_notice_and
     assert "Monday 18 May 2026 at 17:00" in requests[0].body("plain")
     [late] = [m for m in smtp_server.messages if m.parsed["X-Trustcycle-Kind"] == "late_step"]
     assert late.rcpt_tos == [OFFICER, MANAGER]
-    assert " ".join(str(late.parsed["Subject"]).split()) == ("Done late: requests for returns of Review of Trust "
-                                      "membership (due Monday 27 April 2026)")
+    subject = " ".join(str(late.parsed["Subject"]).split())
+    assert subject == ("Done late: requests for returns of Review of Trust membership "
+                       "(due Monday 27 April 2026)")
     db = Database.from_url(url)
     with db.sessions() as session:
         deadlines = set(session.scalars(select(ContributionRequest.deadline_at)))
@@ -185,3 +191,36 @@ def test_requests_never_opened_on_their_day_are_opened_late_with_fair_notice_and
     chase(date(2026, 5, 12), config)
     kinds = _kinds(smtp_server)
     assert (kinds.count("request"), kinds.count("late_step")) == (5, 1)
+
+
+@pytest.mark.usefixtures("prefect_harness", "mail_settings")
+def test_a_dry_run_writes_every_email_it_would_send_and_stores_and_sends_nothing(
+    tmp_path: Path, smtp_server: SmtpTestServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config, url = str(write_config(tmp_path / "config")), f"sqlite:///{tmp_path / 'tc.db'}"
+    use_database(monkeypatch, url, str(tmp_path / "inbox"))
+    monkeypatch.setenv("TRUSTCYCLE_DRY_RUN_DIR", str(tmp_path / "dry-run"))
+    summary = chase(date(2026, 4, 27), config, dry_run=True)
+    assert summary.opened == 5 and smtp_server.messages == []
+    files = sorted((tmp_path / "dry-run").glob("*.eml"))
+    parsed = [email.message_from_bytes(f.read_bytes()) for f in files]
+    assert sorted(str(m["To"]) for m in parsed) == sorted(contact(p) for p in PARTNERS)
+    assert {str(m["X-Trustcycle-Kind"]) for m in parsed} == {"request"}
+    assert [line.kind for line in summary.sent] == ["request"] * 5
+    db = Database.from_url(url)
+    with db.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(ContributionRequest)) == 0
+        assert session.scalar(select(func.count()).select_from(OutboxMessage)) == 0
+    db.dispose()
+
+    async def table() -> list[dict[str, str]]:
+        async with get_client() as client:
+            [artifact] = await client.read_artifacts(
+                artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["dry-run-mail"])),
+                limit=1, sort="CREATED_DESC")
+            return json.loads(artifact.data) if isinstance(artifact.data, str) else artifact.data
+
+    rows = asyncio.run(table())
+    assert sorted(r["to"] for r in rows) == sorted(contact(p) for p in PARTNERS)
+    assert {r["rung"] for r in rows} == {"none"}
+    assert all(r["file"].endswith(".eml") for r in rows)
