@@ -8,16 +8,20 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+import textwrap
+from collections.abc import Iterator, Sequence
 from importlib import import_module
 from pathlib import Path
 
+from trustcycle.cli.guide import GUIDE, epilog
 from trustcycle.config import ConfigError
 from trustcycle.db.session import DatabaseUrlError
 
 # Sub-command modules under trustcycle.cli, in the order `--help` lists them.
 COMMANDS: tuple[str, ...] = (
+    "init_cmd",
     "config_cmd",
+    "doctor_cmd",
     "calendar_cmd",
     "returns_cmd",
     "chase_cmd",
@@ -33,13 +37,12 @@ class UserError(Exception):
     """A mistake in what the user asked for: printed as one line, exit status 2."""
 
 
+CONFIG_HELP = "the trust's configuration folder (default: config)"
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="trustcycle", description="Run a Children's Trust's statutory planning cycle."
-    )
-    parser.add_argument(
-        "--config", type=Path, default=Path("config"), help="configuration directory"
-    )
+    parser = argparse.ArgumentParser(prog="trustcycle")
+    parser.add_argument("--config", type=Path, default=Path("config"), help=CONFIG_HELP)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name in COMMANDS:
         try:
@@ -49,7 +52,34 @@ def build_parser() -> argparse.ArgumentParser:
                 raise
             continue  # a command not built in this checkout
         module.register(sub)
+    for path, command in walk(parser):
+        _finish(command, path)
     return parser
+
+
+def walk(
+    parser: argparse.ArgumentParser, path: tuple[str, ...] = ()
+) -> Iterator[tuple[tuple[str, ...], argparse.ArgumentParser]]:
+    """Every parser of the command tree with its path: (), ("config",), ("config", "check")..."""
+    yield path, parser
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, child in action.choices.items():
+                yield from walk(child, (*path, name))
+
+
+def _finish(parser: argparse.ArgumentParser, path: tuple[str, ...]) -> None:
+    """The officer's `--help` (what it does, an example), and `--config` at every level.
+
+    `--config` after a command is the command's own option with no default, so it is set
+    only when given there and then wins over one given before the command."""
+    entry = GUIDE.get(path)
+    if entry is not None:
+        parser.description = textwrap.fill(entry.what, width=88)
+        parser.epilog = epilog(entry)
+        parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    if path and not any("--config" in a.option_strings for a in parser._actions):
+        parser.add_argument("--config", type=Path, default=argparse.SUPPRESS, help=CONFIG_HELP)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
