@@ -3,7 +3,10 @@
     .venv/bin/python bench/chase_delivery_probe.py [COUNT] [--pg URL] [--commit-every N]
 
 The server runs in its own process (aiosmtpd, counting only) so the client loops are
-measured without sharing a GIL with it. Prints seconds, messages per second, and the ratio.
+measured without sharing a GIL with it. The bare loop sends the same messages, rendered
+beforehand, through one yagmail connection (as `bench/chase.py` does); the outbox renders
+each message itself, claims, leases and records it. Prints seconds, messages per second,
+and the ratio.
 """
 
 from __future__ import annotations
@@ -17,14 +20,17 @@ from pathlib import Path
 
 import pendulum
 import yagmail
+from sqlalchemy import select
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from trustcycle.db import Database  # noqa: E402
+from trustcycle.mail.message import wire_bytes  # noqa: E402
 from trustcycle.mail.senders import YagmailSender  # noqa: E402
 from trustcycle.mail.settings import SmtpSettings  # noqa: E402
 from trustcycle.outbox import NewEmail, deliver_pending, enqueue_many  # noqa: E402
+from trustcycle.outbox.rows import SEND_COLUMNS, T, to_outgoing  # noqa: E402
 
 SERVER = """
 import sys, time
@@ -51,6 +57,14 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def rendered(db: Database) -> list[tuple[list[str], bytes]]:
+    """Every queued message as the relay received it, for the bare loop."""
+    with db.sessions() as session:
+        rows = session.execute(select(*SEND_COLUMNS).order_by(T.c.id))
+        messages = [to_outgoing(row) for row in rows]
+    return [(m.recipients, wire_bytes(m, "trust@example.org")) for m in messages]
 
 
 def main() -> None:
@@ -95,6 +109,7 @@ def main() -> None:
             )
             tick_s = time.perf_counter() - t0
             assert report.sent == args.count, report.summary()
+            wires = rendered(db)
             db.dispose()
 
         yag = yagmail.SMTP(
@@ -107,8 +122,8 @@ def main() -> None:
         )
         yag.login()
         t0 = time.perf_counter()
-        for e in emails:
-            yag.send(e.to[0], e.subject, [e.text, e.html])
+        for recipients, data in wires:
+            yag.smtp.sendmail("trust@example.org", recipients, data)
         bare_s = time.perf_counter() - t0
         yag.close()
     finally:
