@@ -91,3 +91,15 @@ def test_a_550_for_a_message_with_a_990_character_subject_alerts_and_later_ticks
     assert alert.status == "sent" and len(alert.subject) < 200
     assert alert.subject.startswith("Undelivered email: QQQ") and alert.subject.endswith("…")
     assert statuses(db) == {"sent": 40, "dead": 1}
+
+
+def test_three_connections_lost_in_a_row_hand_the_rest_back_uncharged(
+    db: Database, relay: Relay
+) -> None:
+    *dropped, kept1, kept2 = queue(db, 5)
+    relay.set(data={mid: {"action": "drop"} for mid in dropped})
+    first = tick(db, relay, timeout=0.5)
+    assert first.retrying == 3 and first.released == 2 and first.server_unavailable
+    assert [attempts_of(db, m) for m in (kept1, kept2)] == [("pending", 0)] * 2
+    assert tick(db, relay, NOW.add(minutes=1), timeout=0.5).sent == 2  # the rest, next tick
+    assert relay.copies() == Counter([kept1, kept2])

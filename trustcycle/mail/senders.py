@@ -262,7 +262,7 @@ class YagmailSender(_SenderBase):
             return self._transmit(rcpts, data, deadline, jobs)
         except _Broken as broken:
             self._drop()
-            if fresh or broken.stage == "data":
+            if fresh or broken.stage in ("data", "deadline"):
                 # Trap: after DATA the relay may have stored the message; resending it in
                 # this tick is how a storing-then-slow relay got six copies (issue 10).
                 raise ConnectionLost(f"connection lost at {broken}") from None
