@@ -14,7 +14,7 @@ from enum import Enum
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema, model_validator
 
 from trustcycle.text import SingleLine, single_line
 
@@ -62,9 +62,14 @@ def _month_day(value: str) -> str:
 
 # Names, titles and roles: the one header-safe rule of trustcycle.text (the mail code's own).
 Line = SingleLine
-Email = Annotated[str, AfterValidator(_email)]
-Ident = Annotated[str, AfterValidator(_identifier)]
-MonthDay = Annotated[str, AfterValidator(_month_day)]
+# WithJsonSchema: the pattern an editor checks as the officer types (trustcycle config schema);
+# the validators above still give the one-line errors.
+Email = Annotated[str, AfterValidator(_email),
+                  WithJsonSchema({"type": "string", "pattern": _EMAIL.pattern})]
+Ident = Annotated[str, AfterValidator(_identifier),
+                  WithJsonSchema({"type": "string", "pattern": _ID.pattern})]
+MonthDay = Annotated[str, AfterValidator(_month_day),
+                     WithJsonSchema({"type": "string", "pattern": _MONTH_DAY.pattern})]
 PortalUrl = Annotated[str, AfterValidator(_portal_url)]
 # A day of the cycle year: a full date, or "MM-DD" placed in the cycle year (months before
 # the cycle's start month fall in the following calendar year).
@@ -76,9 +81,14 @@ class Strict(BaseModel):
 
 
 class Person(Strict):
-    name: Line
-    role: Line | None = None
-    email: Email
+    name: Line = Field(
+        description="The person's name as it appears on letters and papers, e.g. Dana Okafor",
+    )
+    role: Line | None = Field(
+        None,
+        description="Their job title, e.g. Director of Children's Services",
+    )
+    email: Email = Field(description="Their email address (mail goes here)")
     phone: Line | None = Field(None, description="Telephone, printed for a contact officer")
 
 
@@ -130,7 +140,9 @@ def _run_time(value: str) -> str:
     return value
 
 
-RunTime = Annotated[str, AfterValidator(_run_time)]
+_RUN_TIME_PATTERN = r"^(0[02-9]|1[0-9]|2[0-3]):[0-5][0-9]$"  # HH:MM, never 01:MM
+RunTime = Annotated[str, AfterValidator(_run_time),
+                    WithJsonSchema({"type": "string", "pattern": _RUN_TIME_PATTERN})]
 
 
 class RunSchedule(Strict):
@@ -145,21 +157,44 @@ class RunSchedule(Strict):
 
 
 class Trust(Strict):
-    id: Ident
-    name: Line
-    local_authority: Line
-    timezone: Literal["Europe/London"] = "Europe/London"
+    id: Ident = Field(
+        description="A short id for the trust: lower case letters, digits and _, e.g. rutland",
+    )
+    name: Line = Field(
+        description="The trust's name as printed on papers, e.g. Rutland Children's Trust",
+    )
+    local_authority: Line = Field(
+        description="The local authority that leads the trust, e.g. Rutland County Council",
+    )
+    timezone: Literal["Europe/London"] = Field(
+        "Europe/London",
+        description="Always Europe/London: the statutory calendar is England's",
+    )
     cycle_year: int = Field(description="The year the current cycle starts in, e.g. 2026")
     cycle_start: MonthDay = Field("04-01", description="First day of the cycle year")
     manager: Person = Field(description="The Trust manager: escalations are copied here")
     officer: Person = Field(description="The contact officer named on requests and papers")
-    required_categories: list[Category] = Field(default_factory=list)
-    attendance_threshold: float = Field(0.75, ge=0, le=1)
+    required_categories: list[Category] = Field(
+        default_factory=list,
+        description="Partner categories the membership review checks are represented (Children "
+        "Act 2004 s10): each needs at least one partner",
+    )
+    attendance_threshold: float = Field(
+        0.75, ge=0, le=1,
+        description="An attendance rate below this (0 to 1) is flagged in the membership review",
+    )
     house_style: Line | None = Field(
         None, description="A reference .docx (styles, page, margins) for DOCX papers, "
                           "relative to the configuration directory")
-    portal_url: PortalUrl | None = None
-    schedule: RunSchedule = Field(default_factory=RunSchedule)
+    portal_url: PortalUrl | None = Field(
+        None,
+        description="The partners' returns portal, linked from request emails: https://, or "
+        "http:// only to localhost or 127.0.0.1",
+    )
+    schedule: RunSchedule = Field(
+        default_factory=RunSchedule,
+        description="When `trustcycle serve` runs the chase, the cycle driver and the step days",
+    )
     late_request_notice: int = Field(
         5, ge=1, le=40,
         description="working days a request opened late (catch-up) gives before its deadline",
@@ -167,18 +202,28 @@ class Trust(Strict):
 
 
 class TrustFile(Strict):
-    trust: Trust
+    trust: Trust = Field(description="The trust itself: who runs it, its cycle year and contacts")
 
 
 # --- partners.yaml ----------------------------------------------------------------------
 
 
 class Partner(Strict):
-    name: Line
-    category: Category
-    legal_basis: LegalBasis
-    contacts: list[Person] = Field(min_length=1)
-    senior_contact: Person
+    name: Line = Field(description="The organisation's name, e.g. Rutland Police")
+    category: Category = Field(
+        description="Its statutory category (Children Act 2004 s10, as amended)",
+    )
+    legal_basis: LegalBasis = Field(
+        description="Why it is a partner: responsible_authority, relevant_partner_2004, ascl_2009"
+        " or invited",
+    )
+    contacts: list[Person] = Field(
+        min_length=1,
+        description="Who receives requests and reminders (at least one)",
+    )
+    senior_contact: Person = Field(
+        description="Who receives escalations (the Trust manager is copied)",
+    )
 
     @model_validator(mode="after")
     def _contacts_unique(self) -> Partner:
@@ -190,7 +235,9 @@ class Partner(Strict):
 
 
 class PartnersFile(Strict):
-    partners: dict[Ident, Partner]
+    partners: dict[Ident, Partner] = Field(
+        description="Every partner, by id (lower case, e.g. police)",
+    )
 
 
 # --- bodies.yaml ------------------------------------------------------------------------
@@ -211,12 +258,15 @@ class BodyKind(str, Enum):
 
 
 class Member(Strict):
-    person: Person
-    partner: Ident
-    role: Line
-    deputy: Person | None = None
-    term_start: dt.date
-    term_end: dt.date | None = None
+    person: Person = Field(description="The member")
+    partner: Ident = Field(description="The partner (id in partners.yaml) the member represents")
+    role: Line = Field(description="Their role on the body, e.g. Chair, Member")
+    deputy: Person | None = Field(None, description="Who attends when the member cannot")
+    term_start: dt.date = Field(description="First day of the member's term (YYYY-MM-DD)")
+    term_end: dt.date | None = Field(
+        None,
+        description="Last day of the term (YYYY-MM-DD); empty: open-ended",
+    )
 
     @model_validator(mode="after")
     def _term_order(self) -> Member:
@@ -227,49 +277,71 @@ class Member(Strict):
 
 class MeetingRule(Strict):
     rule: str = Field(description='e.g. "second Tuesday of Jan, Apr, Jul, Oct"')
-    time: dt.time = dt.time(14, 0)
-    starts: dt.date | None = None
-    ends: dt.date | None = None
+    time: dt.time = Field(dt.time(14, 0), description="Start time, local (HH:MM)")
+    starts: dt.date | None = Field(None, description="The rule applies from this date (YYYY-MM-DD)")
+    ends: dt.date | None = Field(None, description="The rule applies until this date (YYYY-MM-DD)")
 
 
 class Meetings(Strict):
-    time: dt.time = dt.time(14, 0)
-    dates: list[dt.date] = Field(default_factory=list)
-    rules: list[MeetingRule] = Field(default_factory=list)
-    cancelled: list[dt.date] = Field(default_factory=list)
+    time: dt.time = Field(
+        dt.time(14, 0),
+        description="Start time of the listed dates, local (HH:MM)",
+    )
+    dates: list[dt.date] = Field(
+        default_factory=list,
+        description="Meeting dates (YYYY-MM-DD), each a working day",
+    )
+    rules: list[MeetingRule] = Field(
+        default_factory=list,
+        description="Recurring meetings, e.g. second Tuesday of Jun, Sep, Dec, Mar",
+    )
+    cancelled: list[dt.date] = Field(
+        default_factory=list,
+        description="Dates a rule would give that are not meetings (YYYY-MM-DD)",
+    )
     location: Line | None = Field(None, description="Where the body meets (calendar LOCATION)")
 
 
 class Body(Strict):
-    name: Line
-    kind: BodyKind
-    clerk: Person | None = None
-    members: list[Member] = Field(default_factory=list)
-    meetings: Meetings = Meetings()
+    name: Line = Field(description="The body's name, e.g. Children's Trust Board")
+    kind: BodyKind = Field(description="What sort of body it is")
+    clerk: Person | None = Field(
+        None,
+        description="Who clerks it: receives the papers with the members",
+    )
+    members: list[Member] = Field(
+        default_factory=list,
+        description="Who sits on it (for papers and the membership review)",
+    )
+    meetings: Meetings = Field(Meetings(), description="When it meets: dates, rules, cancellations")
 
 
 class BodiesFile(Strict):
-    bodies: dict[Ident, Body]
+    bodies: dict[Ident, Body] = Field(
+        description="Every body that receives papers, by id (e.g. board)",
+    )
 
 
 # --- priorities.yaml --------------------------------------------------------------------
 
 
 class Indicator(Strict):
-    name: Line
-    target: float | None = None
-    unit: Line | None = None
-    higher_is_better: bool = True
+    name: Line = Field(description="What is measured, e.g. 16-17 NEET or not known (%)")
+    target: float | None = Field(None, description="The target value")
+    unit: Line | None = Field(None, description="Unit shown after values, e.g. %")
+    higher_is_better: bool = Field(True, description="True when a value above the target meets it")
 
 
 class Priority(Strict):
-    title: Line
-    lead_partner: Ident
-    indicator: Indicator | None = None
+    title: Line = Field(description="The priority as the plan words it")
+    lead_partner: Ident = Field(description="The partner (id) that leads it and reports on it")
+    indicator: Indicator | None = Field(None, description="How progress is measured")
 
 
 class PrioritiesFile(Strict):
-    priorities: dict[Ident, Priority]
+    priorities: dict[Ident, Priority] = Field(
+        description="The Children and Young People's Plan priorities, by id",
+    )
 
 
 # --- calendar.yaml ----------------------------------------------------------------------
@@ -280,10 +352,19 @@ class MeetingRef(Strict):
 
     (Not `on`: YAML 1.1 reads a bare `on` key as the boolean true.)"""
 
-    body: Ident
-    date: DayRef | None = None
-    on_or_after: DayRef | None = None
-    before: DayRef | None = None
+    body: Ident = Field(description="The body (id in bodies.yaml)")
+    date: DayRef | None = Field(
+        None,
+        description="The meeting on this day (MM-DD in the cycle year, or YYYY-MM-DD)",
+    )
+    on_or_after: DayRef | None = Field(
+        None,
+        description="The first meeting on or after this day (MM-DD or YYYY-MM-DD)",
+    )
+    before: DayRef | None = Field(
+        None,
+        description="The last meeting before this day (MM-DD or YYYY-MM-DD)",
+    )
 
     @model_validator(mode="after")
     def _one_selector(self) -> MeetingRef:
@@ -315,15 +396,39 @@ class DateSpec(Strict):
       {working_days_after: 5, of: deadline}
     """
 
-    date: DayRef | None = None
-    meeting: MeetingRef | Literal["receiving"] | None = None
-    of: Anchor | None = None
-    working_days_before: int | None = Field(None, ge=0)
-    working_days_after: int | None = Field(None, ge=0)
-    clear_days_before: int | None = Field(None, ge=0)
-    days_before: int | None = Field(None, ge=0)
-    days_after: int | None = Field(None, ge=0)
-    time: dt.time | None = None
+    date: DayRef | None = Field(
+        None,
+        description="Anchor: a day of the cycle year (MM-DD) or a full date",
+    )
+    meeting: MeetingRef | Literal["receiving"] | None = Field(
+        None,
+        description="Anchor: a meeting of a body, or receiving (the process's receiving meeting)",
+    )
+    of: Anchor | None = Field(None, description="Anchor: another step of the same process")
+    working_days_before: int | None = Field(
+        None, ge=0,
+        description="Offset: this many working days before the anchor",
+    )
+    working_days_after: int | None = Field(
+        None, ge=0,
+        description="Offset: this many working days after the anchor",
+    )
+    clear_days_before: int | None = Field(
+        None, ge=0,
+        description="Offset: this many clear days before (LGA 1972 s100B counting)",
+    )
+    days_before: int | None = Field(
+        None, ge=0,
+        description="Offset: this many calendar days before the anchor",
+    )
+    days_after: int | None = Field(
+        None, ge=0,
+        description="Offset: this many calendar days after the anchor",
+    )
+    time: dt.time | None = Field(
+        None,
+        description="Local time of the step (HH:MM); default 09:00, deadlines 17:00",
+    )
 
     @model_validator(mode="after")
     def _one_anchor_one_offset(self) -> DateSpec:
@@ -356,10 +461,13 @@ class AskedOf(Strict):
     """Who owes a return: every partner, the priorities' lead partners, listed partners,
     or partners of listed categories."""
 
-    all: bool = False
-    leads: bool = False
-    partners: list[Ident] = Field(default_factory=list)
-    categories: list[Category] = Field(default_factory=list)
+    all: bool = Field(False, description="Every partner")
+    leads: bool = Field(False, description="The lead partners of the priorities")
+    partners: list[Ident] = Field(default_factory=list, description="These partners (ids)")
+    categories: list[Category] = Field(
+        default_factory=list,
+        description="Partners of these categories",
+    )
 
     @model_validator(mode="after")
     def _something(self) -> AskedOf:
@@ -369,30 +477,39 @@ class AskedOf(Strict):
 
 
 class ReturnSpec(Strict):
-    id: Ident
-    title: Line
-    description: str = ""
-    asked_of: AskedOf
+    id: Ident = Field(description="A short id for the return, e.g. representation")
+    title: Line = Field(description="What is asked, as the request email says it")
+    description: str = Field("", description="What the partner should send, in a sentence or two")
+    asked_of: AskedOf = Field(description="Who owes it")
 
 
 class Rung(Strict):
     """A rung of the reminder ladder, in working days relative to the deadline:
     negative before it, 0 on the day, positive overdue."""
 
-    name: Ident
-    working_days: int
-    escalate: bool = False
+    name: Ident = Field(description="A short id for the rung, e.g. before_3")
+    working_days: int = Field(
+        description="Working days from the deadline: negative before, 0 on the day, positive "
+        "overdue",
+    )
+    escalate: bool = Field(
+        False,
+        description="True: goes to the senior contact, copied to the Trust manager",
+    )
 
 
 class InForce(Strict):
-    start: dt.date | None = None
-    end: dt.date | None = None
+    start: dt.date | None = Field(None, description="The process runs from this date (YYYY-MM-DD)")
+    end: dt.date | None = Field(None, description="The process runs until this date (YYYY-MM-DD)")
 
 
 class Receiving(Strict):
-    body: Ident
-    meeting: MeetingRef | None = None
-    publish: DateSpec | None = None
+    body: Ident = Field(description="The body (id) that receives the papers")
+    meeting: MeetingRef | None = Field(None, description="The meeting that takes them")
+    publish: DateSpec | None = Field(
+        None,
+        description="Or: the day the paper is published (no meeting)",
+    )
     clear_days: int = Field(5, ge=0, description="LGA 1972 s100B: papers 5 clear days before")
 
     @model_validator(mode="after")
@@ -403,18 +520,33 @@ class Receiving(Strict):
 
 
 class Process(Strict):
-    kind: ProcessKind
-    title: Line
-    legal_basis: Line
-    enabled: bool
-    in_force: InForce = InForce()
-    returns: list[ReturnSpec] = Field(default_factory=list)
-    request: DateSpec | None = None
-    deadline: DateSpec | None = None
-    cutoff: DateSpec | None = None
-    ladder: list[Rung] = Field(default_factory=list)
-    draft_template: Ident | None = None
-    receiving: Receiving | None = None
+    kind: ProcessKind = Field(description="Which statutory process this is")
+    title: Line = Field(description="Its title on requests and papers")
+    legal_basis: Line = Field(description="The law it rests on, quoted on requests and papers")
+    enabled: bool = Field(description="False: kept in the file but not run")
+    in_force: InForce = Field(InForce(), description="Dates between which it runs")
+    returns: list[ReturnSpec] = Field(
+        default_factory=list,
+        description="What partners are asked for",
+    )
+    request: DateSpec | None = Field(None, description="When the requests go out")
+    deadline: DateSpec | None = Field(None, description="When the returns are due (17:00)")
+    cutoff: DateSpec | None = Field(
+        None,
+        description="After this the draft goes ahead with whatever came in",
+    )
+    ladder: list[Rung] = Field(
+        default_factory=list,
+        description="Reminders and escalations, relative to the deadline",
+    )
+    draft_template: Ident | None = Field(
+        None,
+        description="The draft's template (templates/drafts/NAME.md.j2)",
+    )
+    receiving: Receiving | None = Field(
+        None,
+        description="Who receives the papers: a body's meeting, or publication",
+    )
     when: DateSpec | None = Field(None, description="The date of a plain event")
     triggers: list[Ident] = Field(
         default_factory=list,
@@ -444,7 +576,9 @@ class Process(Strict):
 
 
 class CalendarFile(Strict):
-    processes: dict[Ident, Process]
+    processes: dict[Ident, Process] = Field(
+        description="The statutory processes of the cycle year, by id",
+    )
 
 
 # --- scenario.yaml (the simulated year's scripted partners) -----------------------------
@@ -453,65 +587,86 @@ class CalendarFile(Strict):
 class ScriptedPriority(Strict):
     """A lead partner's rating of one CYPP priority."""
 
-    rag: Literal["red", "amber", "green"]
-    value: float | None = None
-    narrative: str
-    risks: str = ""
-    changes: str = ""
+    rag: Literal["red", "amber", "green"] = Field(description="The rating: red, amber or green")
+    value: float | None = Field(None, description="The indicator's value")
+    narrative: str = Field(description="What happened")
+    risks: str = Field("", description="Risks to the priority")
+    changes: str = Field("", description="Changes proposed")
 
 
 class ScriptedIndicator(Strict):
     """One row of a needs analysis return (the portal's CSV columns)."""
 
-    indicator: str
-    period: str
-    source: str
-    value: float
-    comparator: float | None = None
-    ward: str = ""
-    section: Literal["general", "child_poverty"] = "general"
+    indicator: str = Field(description="What is measured")
+    period: str = Field(description="The period, e.g. 2025/26")
+    source: str = Field(description="Where the figure comes from")
+    value: float = Field(description="The value")
+    comparator: float | None = Field(None, description="A comparator (e.g. England's rate)")
+    ward: str = Field("", description="The ward; empty for the whole area")
+    section: Literal["general", "child_poverty"] = Field(
+        "general",
+        description="general, or child_poverty for the child poverty needs assessment",
+    )
 
 
 class ScriptedMeasure(Strict):
     """One measure of a child poverty strategy return."""
 
-    measure: str
-    need: str = ""
-    lead: str = ""
-    target: str = ""
-    by_when: str = ""
-    monitoring: str = ""
+    measure: str = Field(description="What will be done")
+    need: str = Field("", description="The need it addresses")
+    lead: str = Field("", description="Who leads it")
+    target: str = Field("", description="What it aims to achieve")
+    by_when: str = Field("", description="By when")
+    monitoring: str = Field("", description="How it is monitored")
 
 
 class ScriptedSeat(Strict):
     """A change of representative on one body."""
 
-    body: Ident
-    name: Line
-    role: Line
-    email: Email
-    seniority: str = ""
-    deputy_name: str = ""
-    deputy_email: Email | None = None
+    body: Ident = Field(description="The body (id) the seat is on")
+    name: Line = Field(description="The new representative's name")
+    role: Line = Field(description="Their role")
+    email: Email = Field(description="Their email")
+    seniority: str = Field("", description="Their seniority, e.g. Detective Superintendent")
+    deputy_name: str = Field("", description="Their deputy's name")
+    deputy_email: Email | None = Field(None, description="Their deputy's email")
 
 
 class ScriptedContent(Strict):
     """What a scripted partner's return says (each kind reads its own keys)."""
 
-    priorities: dict[Ident, ScriptedPriority] = Field(default_factory=dict)
-    indicators: list[ScriptedIndicator] = Field(default_factory=list)
-    commentary: str = ""
-    child_poverty_commentary: str = ""
-    measures: list[ScriptedMeasure] = Field(default_factory=list)
-    consultation: str = ""
-    changes: list[ScriptedSeat] = Field(default_factory=list)
-    absences: str = ""
+    priorities: dict[Ident, ScriptedPriority] = Field(
+        default_factory=dict,
+        description="CYPP review: a rating per priority led, by priority id",
+    )
+    indicators: list[ScriptedIndicator] = Field(
+        default_factory=list,
+        description="Needs analysis: indicator rows",
+    )
+    commentary: str = Field("", description="Commentary on the return")
+    child_poverty_commentary: str = Field(
+        "",
+        description="Needs analysis: commentary on child poverty",
+    )
+    measures: list[ScriptedMeasure] = Field(
+        default_factory=list,
+        description="Child poverty strategy: the measures proposed",
+    )
+    consultation: str = Field("", description="Child poverty strategy: consultation carried out")
+    changes: list[ScriptedSeat] = Field(
+        default_factory=list,
+        description="Membership review: changes of representative",
+    )
+    absences: str = Field("", description="Membership review: explanation of absences")
 
 
 class ScriptedAnswer(Strict):
-    partner: Ident
-    process: Ident
-    behaviour: Literal["on_time", "late", "never"] = "on_time"
+    partner: Ident = Field(description="The partner (id) answering")
+    process: Ident = Field(description="The process (id) answered")
+    behaviour: Literal["on_time", "late", "never"] = Field(
+        "on_time",
+        description="on_time, late or never",
+    )
     working_days: int = Field(
         0, description="on_time: working days before the deadline; late: after it"
     )
@@ -519,8 +674,14 @@ class ScriptedAnswer(Strict):
 
 
 class ScenarioFile(Strict):
-    answers: list[ScriptedAnswer] = Field(default_factory=list)
-    default: Literal["on_time", "late", "never"] = "on_time"
+    answers: list[ScriptedAnswer] = Field(
+        default_factory=list,
+        description="How each scripted partner answers; unlisted ones follow `default`",
+    )
+    default: Literal["on_time", "late", "never"] = Field(
+        "on_time",
+        description="How partners not listed answer: on_time, late or never",
+    )
     attendance: Line | None = Field(
         None, description="CSV of past meetings' attendance (body,date,person,status), "
                           "relative to the configuration directory, imported before the year")
