@@ -28,7 +28,7 @@ from prefect import flow, get_run_logger
 from prefect.context import FlowRunContext
 from prefect.flow_runs import suspend_flow_run
 from prefect.input import RunInput
-from prefect.states import Completed, Failed, State
+from prefect.states import Completed, State
 from prefect.utilities.annotations import quote
 from pydantic import Field
 
@@ -137,12 +137,12 @@ def assemble_draft(
     """Build the draft, get it signed off, and send the papers to the receiving body."""
     cfg = trust_config(config_dir)
     if process_id not in cfg.processes:
-        return Failed(message=f"{config_dir}: no process {process_id!r} (one of "
-                              f"{', '.join(cfg.processes)})")
+        raise ValueError(f"{config_dir}: no process {process_id!r} (one of "
+                         f"{', '.join(cfg.processes)})")
     year = cycle_year or cycle_year_of(cfg, clock.today())
     if dry_run:
         files = preview_process(config_dir, process_id, year)
-        return Completed(name="DryRun", message="nothing stored or sent; previews: "
+        return Completed(name="DryRun", data=files, message="nothing stored or sent; previews: "
                                                 + ", ".join(files))
     db = connect_database(None)
     dates = resolve_process(cfg, process_id, year)
@@ -179,7 +179,8 @@ def assemble_draft(
             get_run_logger().info("Round %s: changes requested on v%s: %s", round_no,
                                   draft.version, answer.comment)
     if approved is None:
-        return Completed(name="SignOffAbandoned", message=f"no approval after {MAX_ROUNDS} rounds")
+        return Completed(name="SignOffAbandoned", data={"rounds": MAX_ROUNDS},
+                         message=f"no approval after {MAX_ROUNDS} rounds")
     return _send(config_dir, cfg, db, process_id, year, approved)
 
 

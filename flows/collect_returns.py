@@ -13,7 +13,7 @@ from datetime import date, datetime
 from typing import Literal
 
 from prefect import flow, runtime
-from prefect.states import Completed, Failed, State
+from prefect.states import Completed, State
 from prefect.utilities.annotations import quote
 
 from flows.chase_returns import table_rows
@@ -67,7 +67,7 @@ def collect_returns(
     year = cfg.trust.cycle_year
     dates = resolve_year(cfg, year).get(process_id)
     if dates is None or dates.cutoff is None:
-        return Failed(message=f"{process_id!r} is not a process with returns in {year}")
+        raise ValueError(f"{process_id!r} is not a process with returns in {year}")
     result = CollectionResult(process_id, today, "awaiting")
     closed = today >= local_day(dates.cutoff)
     if closed and close_collection(quote(db), quote(cfg), process_id, now, today) is not None:

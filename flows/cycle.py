@@ -50,7 +50,8 @@ def run_cycle(
     now = clock.now()  # the wall clock: what is recorded or sent carries it
     today = clock.planning_day(as_of)  # which steps are due
     if not is_working_day(today):
-        return Completed(name="NotAWorkingDay", message=f"{today} is not a working day")
+        return Completed(name="NotAWorkingDay", data=today.isoformat(),
+                         message=f"{today} is not a working day")
     day = CycleDay(as_of=today)
     cfg, db = open_trust(config_dir, None, now, cycle_year, today)
     year = cfg.trust.cycle_year

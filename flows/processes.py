@@ -14,10 +14,12 @@ A failure is a FAILED run; waiting is a named state that never says "Failed".
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import date
 from typing import Any
 
 from prefect import flow
+from prefect.exceptions import MissingResult
 from prefect.states import Completed, State
 from prefect.utilities.annotations import quote
 
@@ -37,7 +39,11 @@ def own_state(state: State) -> State:
     """A subflow's end state as this run's own: the same type (a failure stays FAILED,
     waiting stays a named COMPLETED) and name. Returned as it is, Prefect would collapse an
     upstream state to a plain "Completed" or "Failed"."""
-    data = state.result(raise_on_failure=False) if state.is_completed() else None
+    try:
+        # A failure's data is its exception: the run's result raises it, as Prefect's own.
+        data = state.result(raise_on_failure=False)
+    except MissingResult:
+        data = None
     return State(type=state.type, name=state.name, message=state.message, data=data)
 
 
@@ -61,7 +67,7 @@ def run_statutory_process(
         # Collect-returns would mark gaps and mail the officer, sign-off would store a
         # version: neither runs in a dry run. The previews show what they would do.
         files = preview_process(config_dir, process_id, year)
-        return Completed(name="DryRun", message="nothing stored or sent; previews: "
+        return Completed(name="DryRun", data=files, message="nothing stored or sent; previews: "
                                                 + ", ".join(files))
     collected = collect_returns(process_id, as_of=day, config_dir=config_dir,
                                 cycle_year=year, return_state=True)
@@ -69,13 +75,13 @@ def run_statutory_process(
         return own_state(collected)
     db = connect_database(None)
     if draft_is_current(quote(db), quote(cfg), process_id, year):
-        return Completed(name="PapersAlreadySent",
+        return Completed(name="PapersAlreadySent", data={"process": process_id, "year": year},
                          message="papers sent; no return has changed since")
     if run_settings().signoff == "auto":
         return _signed_off_here(process_id, as_of, config_dir, year, depth)
     run = start_signoff_run(cfg.trust.id, process_id, year, config_dir)
     verb = "started" if run.started else "already waiting"
-    return Completed(name="AwaitingSignOff",
+    return Completed(name="AwaitingSignOff", data=asdict(run),
                      message=f"sign-off {verb}: run {run.name} ({run.state}) {run.link}")
 
 
