@@ -215,6 +215,12 @@ def run(opts: ServeOptions) -> int:
     from deployments.build import build
 
     signal.signal(signal.SIGTERM, _interrupt)
+    from trustcycle.doctor.preflight import blocking, preflight
+
+    # The doctor's local checks, printed; only what makes serving impossible stops it.
+    impossible = blocking(preflight(opts.config_dir))
+    if impossible:
+        raise ServeError("not starting: " + "; ".join(f.text for f in impossible))
     deployments = build(opts.config_dir, opts.year)  # a config error fails before any start
     home = prefect_home()
     with ExitStack() as stack:
