@@ -12,8 +12,9 @@ Mutations, inside the listed functions only: a comparison flipped at its boundar
 `not` dropped, an integer constant one up and one down, + and - swapped, min and max
 swapped, and each `if`/`elif`/`while` test made never true (a check removed).
 
-A survivor on a line carrying `# mutant: equivalent (...)` is reported as explained (the
-comment says why no test can tell it from the original); others are listed to be killed.
+A survivor on a line carrying `# mutant: equivalent (...)`, or under a comment block that
+starts so, is reported as explained (the comment says why no test can tell it from the
+original); others are listed, to be killed by a test.
 
 Run it through scripts/mutation.sh (a copy of the work tree, low priority). Not in CI.
 """
@@ -85,7 +86,8 @@ TARGETS = {
     "chase": Target("trustcycle.chase", ("rung_days", "last_sent_index", "due_rung", "decide",
                                          "next_rung", "requests_due_to_open",
                                          "late_request_dates"),
-                    ("tests/unit/test_chase_ladder.py", *CALENDAR)),
+                    ("tests/unit/test_chase_ladder.py", "tests/unit/test_chase_rules.py",
+                     *CALENDAR)),
     "workdays": Target("trustcycle.workdays", None,
                        ("tests/unit/test_workdays.py", "tests/unit/test_timeline.py",
                         *CALENDAR)),
@@ -301,6 +303,18 @@ def _fork_and_test(module: types.ModuleType, mutated: str, mutant: Mutant, targe
         time.sleep(0.05)
 
 
+def _explained(lines: list[str], line: int) -> bool:
+    """True when the mutant's line, or the comment block just above it, says equivalent."""
+    index = line - 1
+    if EQUIVALENT in lines[index]:
+        return True
+    while index > 0 and lines[index - 1].strip().startswith("#"):
+        index -= 1
+        if EQUIVALENT in lines[index]:
+            return True
+    return False
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("modules", nargs="*", default=list(TARGETS), help=", ".join(TARGETS))
@@ -340,7 +354,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"  {n} {result}: {path.name}:{mutant.line} {mutant.description}",
                       flush=True)
             if result == "survived":
-                note = " (explained)" if EQUIVALENT in lines[mutant.line - 1] else ""
+                note = " (explained)" if _explained(lines, mutant.line) else ""
                 survivors.append(f"  survived{note}: {path.name}:{mutant.line} "
                                  f"{mutant.function}: {mutant.description}: "
                                  f"{lines[mutant.line - 1].strip()}")

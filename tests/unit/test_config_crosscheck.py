@@ -140,6 +140,10 @@ ALLOWED: dict[str, tuple[str, str, str]] = {
         "calendar.yaml", "cutoff: {working_days_after: 5, of: deadline}",
         "cutoff: {working_days_after: 6, of: deadline}",
     ),
+    # Friday 26 November 2010: meetings are Monday to Friday.
+    "a meeting on a Friday": (
+        "bodies.yaml", "dates: [2010-06-08, 2010-11-30]", "dates: [2010-06-08, 2010-11-26]",
+    ),
     "a rung the day after the request": (
         "calendar.yaml", MEMBERSHIP_LADDER, MEMBERSHIP_LADDER.replace("-10}", "-32}"),
     ),
@@ -174,3 +178,28 @@ def test_each_cross_file_rule_is_one_line_naming_file_key_and_rule(
 @pytest.mark.parametrize("name", list(ALLOWED))
 def test_the_edge_each_dated_rule_allows_loads(name: str, tmp_path: Path) -> None:
     load_config(_broken(tmp_path, *ALLOWED[name]))
+
+
+STYLE_LINE = "  attendance_threshold: 0.75\n"
+
+
+def _house_style(tmp_path: Path, name: str, present: bool) -> Path:
+    directory = _broken(tmp_path, "trust.yaml", STYLE_LINE, f"{STYLE_LINE}  house_style: {name}\n")
+    if present:
+        (directory / name).write_bytes(b"PK\x03\x04")
+    return directory
+
+
+def test_a_house_style_must_be_a_word_document_that_exists(tmp_path: Path) -> None:
+    for name, present in (("style.odt", True), ("style.docx", False)):
+        directory = _house_style(tmp_path / name, name, present)
+        with pytest.raises(ConfigError) as info:
+            load_config(directory)
+        assert str(info.value).splitlines() == [
+            f"{directory / 'trust.yaml'}: trust.house_style: no Word document {directory / name}"
+        ]
+
+
+def test_a_house_style_that_is_a_word_document_in_the_directory_loads(tmp_path: Path) -> None:
+    directory = _house_style(tmp_path, "style.docx", present=True)
+    assert load_config(directory).trust.house_style == "style.docx"

@@ -116,6 +116,8 @@ def _order(cfg: TrustConfig) -> list[Problem]:
     calendar = cfg.file("calendar.yaml")
     for pid, d in years.items():
         base = f"processes.{pid}"
+        # mutant: equivalent (`and` for `or`): the schema gives a process with returns all
+        # three dates and the timeline gives an event none, so one is None only if all are.
         if d.request is None or d.deadline is None or d.cutoff is None:
             continue
         if d.deadline <= d.request:
