@@ -54,6 +54,9 @@ def email_environment(directory: Path | None = None) -> Environment:
         loader=FileSystemLoader(str(directory or template_dir())),
         undefined=StrictUndefined,
         autoescape=_autoescape,
+        # Trap: auto_reload stats every template file (layouts included) on each render:
+        # 9% of a 20,000-message chase tick. A template edit needs a restart instead.
+        auto_reload=False,
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,

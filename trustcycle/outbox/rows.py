@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Row, and_, or_
+from sqlalchemy import DateTime, Row, and_, func, or_, type_coerce
 
 from trustcycle.db.models import OutboxMessage, OutboxStatus
 from trustcycle.mail.message import OutgoingMessage
@@ -22,8 +22,11 @@ SEND_COLUMNS = (
     T.c.body_text,
     T.c.body_html,
     T.c.attachments,
-    T.c.date_header,
-    T.c.created_at,
+    # The Date to send, read as a plain datetime: the model's type makes a pendulum
+    # instance of each of two columns, ~60 us a row of a 20,000-message tick.
+    type_coerce(func.coalesce(T.c.date_header, T.c.created_at), DateTime(timezone=True)).label(
+        "send_date"
+    ),
     T.c.recipient_results,
 )
 
@@ -59,5 +62,10 @@ def to_outgoing(row: Row[Any]) -> OutgoingMessage:
         text=row.body_text,
         html=row.body_html,
         attachments=row.attachments or (),
-        date=row.date_header or row.created_at,
+        date=_aware(row.send_date),
     )
+
+
+def _aware(value: datetime) -> datetime:
+    # SQLite hands back the stored UTC instant naive; PostgreSQL an aware one.
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
