@@ -15,7 +15,6 @@ from pathlib import Path
 
 from trustcycle.cli.guide import GUIDE, epilog
 from trustcycle.config import ConfigError
-from trustcycle.db.session import DatabaseUrlError
 
 # Sub-command modules under trustcycle.cli, in the order `--help` lists them.
 COMMANDS: tuple[str, ...] = (
@@ -40,11 +39,15 @@ class UserError(Exception):
 CONFIG_HELP = "the trust's configuration folder (default: config)"
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The command tree; with `only`, just that command's branch (its module alone is
+    imported: `trustcycle config check` need not load the mail, database and draft code)."""
     parser = argparse.ArgumentParser(prog="trustcycle")
     parser.add_argument("--config", type=Path, default=Path("config"), help=CONFIG_HELP)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name in COMMANDS:
+        if only is not None and name != f"{only}_cmd":
+            continue
         try:
             module = import_module(f"trustcycle.cli.{name}")
         except ModuleNotFoundError as exc:
@@ -82,14 +85,34 @@ def _finish(parser: argparse.ArgumentParser, path: tuple[str, ...]) -> None:
         parser.add_argument("--config", type=Path, default=argparse.SUPPRESS, help=CONFIG_HELP)
 
 
+def _command_named(argv: Sequence[str]) -> str | None:
+    """The command word of `argv` if it names one of ours (the words before it are
+    `--config DIR` or `--config=DIR`), else None."""
+    words = iter(argv)
+    for word in words:
+        if word == "--config":
+            next(words, None)
+        elif not word.startswith("-"):
+            return word if f"{word}_cmd" in COMMANDS else None
+    return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = build_parser(_command_named(argv)).parse_args(argv)
     try:
         return int(args.handler(args) or 0)
     except ConfigError as exc:
         print(exc, file=sys.stderr)
         return 2
-    except (UserError, DatabaseUrlError) as exc:
+    except UserError as exc:
+        print(f"trustcycle: {exc}", file=sys.stderr)
+        return 2
+    except ValueError as exc:
+        from trustcycle.db.session import DatabaseUrlError  # loaded by then if it can be
+
+        if not isinstance(exc, DatabaseUrlError):
+            raise
         print(f"trustcycle: {exc}", file=sys.stderr)
         return 2
 

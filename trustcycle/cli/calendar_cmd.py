@@ -24,7 +24,9 @@ def _show(args: argparse.Namespace) -> int:
 def _export(args: argparse.Namespace) -> int:
     cfg = load_config(args.config)
     data = timeline_ics(cfg, args.year)
-    Path(args.ics).write_bytes(data)
+    target = Path(args.ics)
+    target.parent.mkdir(parents=True, exist_ok=True)  # var/ may not exist yet
+    target.write_bytes(data)
     print(f"wrote {args.ics}")
     return 0
 
