@@ -18,17 +18,14 @@ import signal
 import sqlite3
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pendulum
 import pytest
-from playwright.sync_api import Browser, Locator, expect, sync_playwright
+from playwright.sync_api import Browser, Locator, expect
 
 from tests.e2e.serve_support import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
     CLERK,
     LONDON,
     MEMBERS,
@@ -50,16 +47,8 @@ OFFICER_NAME = "Olu Officer"
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        reason = f"{CHROMIUM} missing (run scripts/services.sh)"
-        if os.environ.get("CI"):
-            pytest.fail(reason)
-        pytest.skip(reason)
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield b
-        b.close()
+def browser(chromium: Browser) -> Browser:
+    return chromium
 
 
 def _cli(workdir: Path, env: dict[str, str], *args: str) -> str:

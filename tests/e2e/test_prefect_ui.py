@@ -16,11 +16,9 @@ from typing import Any
 import httpx
 import pendulum
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from tests.e2e.serve_support import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
     LONDON,
     ROOT,
     Served,
@@ -59,17 +57,8 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    """Debian's Chromium, headless."""
-    if not CHROMIUM.exists():
-        reason = f"{CHROMIUM} missing (run scripts/services.sh)"
-        if __import__("os").environ.get("CI"):
-            pytest.fail(reason)
-        pytest.skip(reason)
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield b
-        b.close()
+def browser(chromium: Browser) -> Browser:
+    return chromium
 
 
 @pytest.fixture
