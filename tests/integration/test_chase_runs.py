@@ -42,6 +42,14 @@ def _kinds(server: SmtpTestServer) -> list[str]:
     return [m.parsed["X-Trustcycle-Kind"] for m in server.messages]
 
 
+@pytest.fixture
+def small_trust(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[str, str]:
+    """The small trust's configuration directory and its SQLite database (as settings)."""
+    config, url = str(write_config(tmp_path / "config")), f"sqlite:///{tmp_path / 'tc.db'}"
+    use_database(monkeypatch, url, str(tmp_path / "inbox"))
+    return config, url
+
+
 def chase(day: date, config: str, **kw: object) -> ChaseSummary:
     """The chase for `day`, run on that day (the wall clock is the day, 09:00)."""
     with wall_clock(day):
@@ -50,10 +58,9 @@ def chase(day: date, config: str, **kw: object) -> ChaseSummary:
 
 @pytest.mark.usefixtures("prefect_harness", "mail_settings")
 def test_catch_up_after_a_ten_day_gap_sends_only_the_latest_due_rung(
-    tmp_path: Path, smtp_server: SmtpTestServer, monkeypatch: pytest.MonkeyPatch
+    small_trust: tuple[str, str], smtp_server: SmtpTestServer
 ) -> None:
-    config, url = str(write_config(tmp_path / "config")), f"sqlite:///{tmp_path / 'tc.db'}"
-    use_database(monkeypatch, url, str(tmp_path / "inbox"))
+    config, url = small_trust
     chase(date(2026, 4, 27), config)
     # Down from 28 April to 12 May: before_7 (1 May) and before_3 (8 May) were missed.
     summary = chase(date(2026, 5, 13), config)
@@ -137,10 +144,9 @@ def test_two_recorders_racing_on_the_same_selection_insert_each_rung_once(
 
 @pytest.mark.usefixtures("prefect_harness", "mail_settings")
 def test_a_run_with_a_past_as_of_sends_and_records_on_the_wall_clock(
-    tmp_path: Path, smtp_server: SmtpTestServer, monkeypatch: pytest.MonkeyPatch
+    small_trust: tuple[str, str], smtp_server: SmtpTestServer
 ) -> None:
-    config, url = str(write_config(tmp_path / "config")), f"sqlite:///{tmp_path / 'tc.db'}"
-    use_database(monkeypatch, url, str(tmp_path / "inbox"))
+    config, url = small_trust
     before = pendulum.now("Europe/London")
     # No clock installed: the real wall clock. `as_of` picks the request day's steps only.
     chase_returns(as_of=date(2026, 4, 27), config_dir=config)
@@ -162,10 +168,9 @@ def test_a_run_with_a_past_as_of_sends_and_records_on_the_wall_clock(
 
 @pytest.mark.usefixtures("prefect_harness", "mail_settings")
 def test_requests_never_opened_on_their_day_are_opened_late_with_fair_notice_and_the_officer_told(
-    tmp_path: Path, smtp_server: SmtpTestServer, monkeypatch: pytest.MonkeyPatch
+    small_trust: tuple[str, str], smtp_server: SmtpTestServer
 ) -> None:
-    config, url = str(write_config(tmp_path / "config")), f"sqlite:///{tmp_path / 'tc.db'}"
-    use_database(monkeypatch, url, str(tmp_path / "inbox"))
+    config, url = small_trust
     # Nothing ran from the request day (Monday 27 April) until Monday 11 May. The calendar's
     # deadline (Wednesday 13 May) would give two days: a late request gets 5 working days,
     # to Monday 18 May 17:00; the cut-off (Wednesday 20 May) is still after it.
@@ -195,10 +200,10 @@ def test_requests_never_opened_on_their_day_are_opened_late_with_fair_notice_and
 
 @pytest.mark.usefixtures("prefect_harness", "mail_settings")
 def test_a_dry_run_writes_every_email_it_would_send_and_stores_and_sends_nothing(
-    tmp_path: Path, smtp_server: SmtpTestServer, monkeypatch: pytest.MonkeyPatch
+    small_trust: tuple[str, str], smtp_server: SmtpTestServer, tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    config, url = str(write_config(tmp_path / "config")), f"sqlite:///{tmp_path / 'tc.db'}"
-    use_database(monkeypatch, url, str(tmp_path / "inbox"))
+    config, url = small_trust
     monkeypatch.setenv("TRUSTCYCLE_DRY_RUN_DIR", str(tmp_path / "dry-run"))
     summary = chase(date(2026, 4, 27), config, dry_run=True)
     assert summary.opened == 5 and smtp_server.messages == []
