@@ -115,6 +115,8 @@ def test_chosen_processes_bodies_and_meeting_rules_are_written_and_the_rest_comm
         (["--officer-email", "lewis.grant"],
          "trustcycle: --officer-email: 'lewis.grant' is not a valid email address"),
         (["--year", "26"], "trustcycle: --year: '26' is not a year such as 2026"),
+        (["--name", "Rutland\u2028Trust"], "trustcycle: --name: must be a single line of text: "
+         "it contains a line separator (U+2028) at character 8"),
         (["--processes", "budget"], "trustcycle: --processes: choose from membership_review, "
          "cypp_annual_review, joint_needs_analysis, child_poverty_strategy (comma-separated)"),
         (["--receiving", "membership_review=publish"], "trustcycle: --receiving "
@@ -122,7 +124,8 @@ def test_chosen_processes_bodies_and_meeting_rules_are_written_and_the_rest_comm
         (["--meets", "board=every other Tuesday"], "trustcycle: --meets board: 'every other "
          "Tuesday' is not a rule like 'second Tuesday of Jan, Apr, Jul, Oct'"),
     ],
-    ids=["wales", "northern-ireland", "france", "email", "year", "process", "receiving", "rule"],
+    ids=["wales", "northern-ireland", "france", "email", "year", "line-separator", "process",
+         "receiving", "rule"],
 )
 def test_a_wrong_answer_is_one_line_and_nothing_is_written(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], extra: list[str], line: str

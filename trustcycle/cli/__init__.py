@@ -81,7 +81,8 @@ def _finish(parser: argparse.ArgumentParser, path: tuple[str, ...]) -> None:
         parser.description = textwrap.fill(entry.what, width=88)
         parser.epilog = epilog(entry)
         parser.formatter_class = argparse.RawDescriptionHelpFormatter
-    if path and not any("--config" in a.option_strings for a in parser._actions):
+    if path and path != ("init",) and not any("--config" in a.option_strings
+                                              for a in parser._actions):
         parser.add_argument("--config", type=Path, default=argparse.SUPPRESS, help=CONFIG_HELP)
 
 

@@ -240,24 +240,26 @@ def _init(args: argparse.Namespace) -> int:
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     cmd = sub.add_parser("init", help="start a new trust: write its YAML files")
     cmd.add_argument("dir", help="the new trust's folder (created if missing)")
-    cmd.add_argument("--name", help="the trust's name, e.g. \"Rutland Children's Trust\"")
-    cmd.add_argument("--local-authority", help="e.g. \"Rutland County Council\"")
-    cmd.add_argument("--nation", help="england (the only one modelled today)")
-    cmd.add_argument("--year", help="the cycle year: the April it starts (default: this one)")
+    cmd.add_argument("--name", metavar="NAME",
+                     help="the trust's name, e.g. \"Rutland Children's Trust\"")
+    cmd.add_argument("--local-authority", metavar="NAME", help="e.g. \"Rutland County Council\"")
+    cmd.add_argument("--nation", metavar="NATION", help="england (the only one modelled today)")
+    cmd.add_argument("--year", metavar="YYYY",
+                     help="the cycle year: the April it starts (default: this one)")
     for who in ("officer", "manager"):
-        cmd.add_argument(f"--{who}-name", help=f"the {who}'s name")
-        cmd.add_argument(f"--{who}-email", help=f"the {who}'s email")
-        cmd.add_argument(f"--{who}-role", help=f"the {who}'s job title "
+        cmd.add_argument(f"--{who}-name", metavar="NAME", help=f"the {who}'s name")
+        cmd.add_argument(f"--{who}-email", metavar="EMAIL", help=f"the {who}'s email")
+        cmd.add_argument(f"--{who}-role", metavar="TITLE", help=f"the {who}'s job title "
                          f"(default: {DEFAULT_ROLES[who]})")
-    cmd.add_argument("--processes", help=f"comma-separated (default: all four: "
-                     f"{','.join(PROCESSES)})")
+    cmd.add_argument("--processes", metavar="LIST", help=f"comma-separated (default: all "
+                     f"four: {','.join(PROCESSES)})")
     cmd.add_argument("--receiving", action="append", metavar="PROCESS=BODY",
                      help=f"who receives a process's papers: {', '.join(BODIES)}, or publish "
                      "(the child poverty strategy; the default for it)")
     cmd.add_argument("--meets", action="append", metavar="BODY=RULE",
                      help="a body's meeting rule, e.g. board=\"second Tuesday of Jun, Sep, "
                      "Dec, Mar\"")
-    cmd.add_argument("--id", help="the trust's id (default: from its name)")
+    cmd.add_argument("--id", metavar="ID", help="the trust's id (default: from its name)")
     cmd.add_argument("--force", action="store_true", help="overwrite the files if they exist")
     cmd.add_argument("--no-input", action="store_true", help="never ask; fail on a missing flag")
     cmd.set_defaults(handler=_init)
