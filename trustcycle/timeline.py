@@ -183,21 +183,34 @@ def resolve_process(cfg: TrustConfig, pid: str, year: int) -> ProcessDates:
     )
 
 
-def in_year(cfg: TrustConfig, pid: str, year: int) -> bool:
-    """Enabled, in force during the cycle year, and not pinned by full dates to another year."""
+def pinned_days(proc: schema.Process) -> list[tuple[str, pendulum.Date]]:
+    """The full dates a process's steps are anchored to: [(key path under the process, day)]."""
+    specs = {"request": proc.request, "deadline": proc.deadline, "cutoff": proc.cutoff,
+             "when": proc.when, "receiving.publish": proc.receiving and proc.receiving.publish}
+    return [(f"{key}.date", pendulum.date(spec.date.year, spec.date.month, spec.date.day))
+            for key, spec in specs.items()
+            if spec and spec.date is not None and not isinstance(spec.date, str)]
+
+
+def runs_during(cfg: TrustConfig, pid: str, year: int) -> bool:
+    """Enabled, and `in_force` for at least part of the cycle year."""
     proc = cfg.processes[pid]
     if not proc.enabled:
         return False
     start, end = cfg.cycle_bounds(year)
     if proc.in_force.start and proc.in_force.start > end:
         return False
-    if proc.in_force.end and proc.in_force.end < start:
+    return not (proc.in_force.end and proc.in_force.end < start)
+
+
+def in_year(cfg: TrustConfig, pid: str, year: int) -> bool:
+    """Runs during the cycle year, and not pinned by full dates to another year (in the
+    configured year a full date outside it is an error of `config check`; a later year the
+    running service moves on to simply leaves such a process out)."""
+    if not runs_during(cfg, pid, year):
         return False
-    for spec in (proc.request, proc.deadline, proc.when):
-        if spec is not None and spec.date is not None and not isinstance(spec.date, str):
-            if not start <= pendulum.date(spec.date.year, spec.date.month, spec.date.day) <= end:
-                return False
-    return True
+    start, end = cfg.cycle_bounds(year)
+    return all(start <= day <= end for _, day in pinned_days(cfg.processes[pid]))
 
 
 def resolve_year(cfg: TrustConfig, year: int | None = None) -> dict[str, ProcessDates]:

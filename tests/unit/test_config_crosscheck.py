@@ -131,9 +131,14 @@ BREAKAGES: dict[str, tuple[str, str, str, str, str]] = {
 
 # The edge on the right side of each dated rule: accepted.
 ALLOWED: dict[str, tuple[str, str, str]] = {
+    # Its ladder keeps only the rungs before the deadline day: a rung on or after the
+    # cut-off's day can never be sent (test_config_dates.py).
     "a cut-off at the deadline's very instant": (
-        "calendar.yaml", "cutoff: {working_days_after: 5, of: deadline}",
-        'cutoff: {date: 2010-05-24, time: "17:00"}',
+        "calendar.yaml",
+        "cutoff: {working_days_after: 5, of: deadline}               # 1 June: skips the 31 "
+        "May bank holiday\n    ladder:\n" + MEMBERSHIP_LADDER,
+        'cutoff: {date: 2010-05-24, time: "17:00"}\n    ladder:\n'
+        + "\n".join(MEMBERSHIP_LADDER.splitlines()[:2]),
     ),
     # 6 working days after 24 May (31 May skipped) is 2 June, the papers day, both 09:00.
     "a cut-off on the papers day": (

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 from trustcycle import meetings as rules
@@ -9,6 +10,15 @@ from trustcycle.config.errors import ConfigError, Problem
 from trustcycle.config.loader import TrustConfig
 from trustcycle.paths import templates_dir
 from trustcycle.workdays import is_working_day
+
+
+def _closed(d: date) -> str | None:
+    """Why a meeting or an event cannot be held on `d` (these never move), or None."""
+    if d.isoweekday() > 5:
+        return f"{d} is a {d.strftime('%A')}"
+    if not is_working_day(d):  # type: ignore[arg-type]
+        return f"{d} is a bank holiday"
+    return None
 
 
 def _ids(cfg: TrustConfig, scenario_path: Path) -> list[Problem]:
@@ -45,20 +55,9 @@ def _ids(cfg: TrustConfig, scenario_path: Path) -> list[Problem]:
                     Problem(bodies_file, f"bodies.{bid}.meetings.rules.{i}.rule", str(exc))
                 )
         for i, d in enumerate(b.meetings.dates):
-            if d.isoweekday() > 5:
-                problems.append(
-                    Problem(
-                        bodies_file,
-                        f"bodies.{bid}.meetings.dates.{i}",
-                        f"{d} is a {d.strftime('%A')}",
-                    )
-                )
-            elif not is_working_day(d):  # type: ignore[arg-type]
-                problems.append(
-                    Problem(
-                        bodies_file, f"bodies.{bid}.meetings.dates.{i}", f"{d} is a bank holiday"
-                    )
-                )
+            closed = _closed(d)
+            if closed:
+                problems.append(Problem(bodies_file, f"bodies.{bid}.meetings.dates.{i}", closed))
     for pid, pr in cfg.priorities.items():
         partner(cfg.file("priorities.yaml"), f"priorities.{pid}.lead_partner", pr.lead_partner)
     for pid, proc in cfg.processes.items():
@@ -105,6 +104,66 @@ def _ids(cfg: TrustConfig, scenario_path: Path) -> list[Problem]:
     return problems
 
 
+def _outside_year(cfg: TrustConfig) -> list[Problem]:
+    """A full date outside the configured cycle year (which would silently leave the whole
+    process out of the year) is an error for every process that runs during it."""
+    from trustcycle.timeline import pinned_days, runs_during
+
+    start, end = cfg.cycle_bounds()
+    return [
+        Problem(cfg.file("calendar.yaml"), f"processes.{pid}.{key}",
+                f"{day} is outside the cycle year {start} to {end}")
+        for pid in cfg.processes if runs_during(cfg, pid, cfg.trust.cycle_year)
+        for key, day in pinned_days(cfg.processes[pid])
+        if not start <= day <= end
+    ]
+
+
+def _step_key(name: str) -> str:
+    """The key path (under the process) that sets a timeline step's date."""
+    if name.startswith(("reminder:", "escalation:")):
+        return f"ladder.{name.split(':', 1)[1]}"
+    keys = {"papers": "receiving.clear_days", "meeting": "receiving.meeting",
+            "publish": "receiving.publish", "event": "when"}
+    return keys.get(name, name)
+
+
+def _in_force(cfg: TrustConfig) -> list[Problem]:
+    """`in_force` applies to every step: none before its start, none after its end, in the
+    configured cycle year and each later one the process runs in (a duty repealed part-way
+    through a year is neither chased after the end nor put in the next year's calendar)."""
+    from trustcycle.config.years import cycle_year_of, for_year
+    from trustcycle.timeline import in_year, resolve_process, steps_of
+
+    problems: list[Problem] = []
+    first = cfg.trust.cycle_year
+    for pid, proc in cfg.processes.items():
+        lo, hi = proc.in_force.start, proc.in_force.end
+        if lo is None and hi is None:
+            continue
+        last = max(cycle_year_of(cfg, d) for d in (lo, hi) if d is not None)
+        for year in range(first, min(last, first + 20) + 1):
+            cfg_y = for_year(cfg, year)
+            if not in_year(cfg_y, pid, year):
+                continue
+            try:
+                steps = steps_of(cfg_y, resolve_process(cfg_y, pid, year))
+            except ConfigError:
+                continue  # the configured year's own problems are reported by _order
+            out = [s for s in steps if (lo and s.at.date() < lo) or (hi and s.at.date() > hi)]
+            if out:
+                step = min(out)
+                day = step.at.date()
+                edge = f"before in_force.start {lo}" if lo and day < lo else (
+                    f"after in_force.end {hi}")
+                problems.append(Problem(
+                    cfg.file("calendar.yaml"), f"processes.{pid}.{_step_key(step.name)}",
+                    f"falls on {day}, {edge}: every step must fall while the process is in "
+                    "force"))
+                break
+    return problems
+
+
 def _order(cfg: TrustConfig) -> list[Problem]:
     from trustcycle.timeline import resolve_year
 
@@ -114,8 +173,14 @@ def _order(cfg: TrustConfig) -> list[Problem]:
         return exc.problems
     problems: list[Problem] = []
     calendar = cfg.file("calendar.yaml")
+    cycle_start, _ = cfg.cycle_bounds()
     for pid, d in years.items():
         base = f"processes.{pid}"
+        when = cfg.processes[pid].when
+        if d.event is not None and when and (when.meeting is None or when.offset is not None):
+            closed = _closed(d.event.date())  # an event at a meeting: the meetings' rule
+            if closed:
+                problems.append(Problem(calendar, f"{base}.when", f"{closed}: events never move"))
         # mutant: equivalent (`and` for `or`): the schema gives a process with returns all
         # three dates and the timeline gives an event none, so one is None only if all are.
         if d.request is None or d.deadline is None or d.cutoff is None:
@@ -146,6 +211,11 @@ def _order(cfg: TrustConfig) -> list[Problem]:
                     f"papers are due {due.date()}, before the cut-off {d.cutoff.date()}",
                 )
             )
+        if d.request.date() < cycle_start:
+            problems.append(Problem(
+                calendar, f"{base}.request",
+                f"falls on {d.request.date()}, before the cycle year starts on {cycle_start}",
+            ))
         for name, day in d.rungs.items():
             if day <= d.request.date():
                 problems.append(
@@ -155,12 +225,21 @@ def _order(cfg: TrustConfig) -> list[Problem]:
                         f"falls on {day}, not after the request date {d.request.date()}",
                     )
                 )
+            elif d.cutoff >= d.deadline and day >= d.cutoff.date():  # (else: one root cause)
+                # the chase marks the open returns missing on the cut-off day
+                problems.append(Problem(
+                    calendar, f"{base}.ladder.{name}",
+                    f"falls on {day}, not before the cut-off {d.cutoff.date()}: it can never "
+                    "be sent",
+                ))
     return problems
 
 
 def crosscheck(cfg: TrustConfig, scenario_path: Path) -> None:
     problems = _ids(cfg, scenario_path)
     if not problems:
-        problems = _order(cfg)
+        problems = _outside_year(cfg) + _order(cfg)
+    if not problems:
+        problems = _in_force(cfg)
     if problems:
         raise ConfigError(problems)

@@ -14,7 +14,15 @@ from enum import Enum
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    WithJsonSchema,
+    model_validator,
+)
 
 from trustcycle.text import SingleLine, single_line
 
@@ -24,6 +32,8 @@ _EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
 _LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")
 _MONTH_DAY = re.compile(r"^(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$")
+_FULL_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_DAYS_IN_MONTH = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)  # 02-29: see _month_day
 
 
 def _email(value: str) -> str:
@@ -55,8 +65,32 @@ def _portal_url(value: str) -> str:
 
 
 def _month_day(value: str) -> str:
+    """A day every year has: "04-31" does not exist, and "02-29" only in leap years (a
+    file that serves every cycle year cannot use it: 02-28, 03-01 or a full date)."""
     if not _MONTH_DAY.match(value):
         raise ValueError(f"{value!r} is not a month-day such as 07-01")
+    month, day = (int(x) for x in value.split("-"))
+    if value == "02-29":
+        raise ValueError("'02-29' is not in every cycle year: use 02-28, 03-01 or a full date")
+    if day > _DAYS_IN_MONTH[month - 1]:
+        name = dt.date(2001, month, 1).strftime("%B")
+        raise ValueError(f"{value!r} is not a day: {name} has {_DAYS_IN_MONTH[month - 1]} days")
+    return value
+
+
+def _day_ref(value: object) -> object:
+    """A full date (YYYY-MM-DD) or a month-day (MM-DD), or one line saying which it is not
+    (before the union, whose two branches would each report)."""
+    if isinstance(value, str):
+        if _FULL_DATE.match(value):
+            try:
+                dt.date.fromisoformat(value)
+            except ValueError as exc:
+                raise ValueError(f"{value!r} is not a date: {exc}") from None
+        else:
+            _month_day(value)
+    elif not isinstance(value, dt.date):
+        raise ValueError(f"{value!r} is not a date (YYYY-MM-DD) or a month-day (MM-DD)")
     return value
 
 
@@ -73,7 +107,7 @@ MonthDay = Annotated[str, AfterValidator(_month_day),
 PortalUrl = Annotated[str, AfterValidator(_portal_url)]
 # A day of the cycle year: a full date, or "MM-DD" placed in the cycle year (months before
 # the cycle's start month fall in the following calendar year).
-DayRef = dt.date | MonthDay
+DayRef = Annotated[dt.date | MonthDay, BeforeValidator(_day_ref)]
 
 
 class Strict(BaseModel):

@@ -9,7 +9,9 @@ through the same Python resolver, once per scalar) and bounded:
   together may add at most `MAX_ALIAS_NODES` values, so a "billion laughs" file is refused
   at its first few lines instead of taking minutes and gigabytes;
 - nesting deeper than `MAX_DEPTH` is refused before anything recurses;
-- the file's size is bounded before it is read.
+- the file's size is bounded before it is read;
+- a scalar YAML reads as a date but no calendar has (2027-13-01, 2027-04-31) is refused
+  with its key path, where PyYAML would raise a bare ValueError while constructing.
 Every refusal is a `StrictYamlError` carrying a line number and one line of text.
 """
 
@@ -35,6 +37,7 @@ MAX_BYTES = 10 * 1024 * 1024  # a 30,000-partner file; the shipped trust's files
 MAX_DEPTH = 64  # the configuration's own shape is 8 deep
 MAX_ALIAS_NODES = 10_000  # the shipped calendar's shared ladder adds 48
 _BaseLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_TIMESTAMP = "tag:yaml.org,2002:timestamp"
 
 
 class StrictYamlError(Exception):
@@ -113,6 +116,8 @@ class StrictLoader(_BaseLoader):  # type: ignore[misc]
                 node = self._node(event)
                 count += 1
             path = self._attach(stack, node) if stack else ""
+            if isinstance(node, ScalarNode) and node.tag == _TIMESTAMP:
+                self._real_date(node, path)
             if isinstance(event, CollectionStartEvent):
                 if len(stack) >= MAX_DEPTH:
                     raise StrictYamlError(
@@ -123,6 +128,14 @@ class StrictLoader(_BaseLoader):  # type: ignore[misc]
                 anchors[event.anchor] = (node, 1)
             if not stack:
                 return node
+
+    def _real_date(self, node: ScalarNode, path: str) -> None:
+        try:
+            self.construct_yaml_timestamp(node)
+        except ValueError as exc:
+            raise StrictYamlError(
+                _line(node.start_mark), f"{node.value} is not a date: {exc}", path
+            ) from None
 
     @staticmethod
     def _alias(
