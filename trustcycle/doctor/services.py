@@ -199,8 +199,8 @@ def check_prefect(api: PrefectApi, expected: list[str]) -> tuple[list[Finding], 
     date = health.headers.get("date")
     server_now = parsedate_to_datetime(date) if date else None
     version = api.get("/version")
-    shown = version.json() if version.status_code == 200 else "version unknown"
-    findings = [ok("prefect", f"{api.url}: healthy (Prefect {shown})")]
+    shown = f"API version {version.json()}" if version.status_code == 200 else "version unknown"
+    findings = [ok("prefect", f"{api.url}: healthy ({shown})")]
     listed = api.post("/deployments/filter", {"deployments": {"name": {"any_": expected}}})
     if listed.status_code == 401:
         findings.append(fail("deployments", "the API refuses us (401): set PREFECT_API_AUTH_"
