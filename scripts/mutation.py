@@ -126,7 +126,13 @@ def _skipped_nodes(tree: ast.AST) -> set[int]:
         if isinstance(node, ast.AnnAssign | ast.arg):
             mark(node.annotation)
         elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            # Decorators and default values are evaluated once, at import: a swapped code
+            # object cannot change them, so they are not mutated here.
             mark(node.returns)
+            for decorator in node.decorator_list:
+                mark(decorator)
+            for default in [*node.args.defaults, *node.args.kw_defaults]:
+                mark(default)
         elif isinstance(node, ast.JoinedStr):
             mark(node)
         body = getattr(node, "body", None)

@@ -63,6 +63,7 @@ def add_working_days(day: pendulum.Date, n: int) -> pendulum.Date:
     """
     if n == 0:
         return roll(day, Roll.LATER)
+    # mutant: equivalent (`n >= 0`, `n > -1`): n == 0 has returned above.
     step = 1 if n > 0 else -1
     remaining = abs(n)
     while remaining:
@@ -83,9 +84,12 @@ def working_days_after(day: pendulum.Date, n: int) -> pendulum.Date:
 
 def working_days_between(start: pendulum.Date, end: pendulum.Date) -> int:
     """Signed count of working days in (start, end]: 0 when equal, negative when end < start."""
+    # mutant: equivalent (this check removed): equal days count nothing below either.
     if end == start:
         return 0
+    # mutant: equivalent (`end >= start`): equal days have returned above.
     sign = 1 if end > start else -1
+    # mutant: equivalent (`sign >= 0`, `sign > -1`): sign is 1 or -1.
     lo, hi = (start, end) if sign > 0 else (end, start)
     count = 0
     day = lo.add(days=1)

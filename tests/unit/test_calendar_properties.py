@@ -33,6 +33,7 @@ from trustcycle.workdays import (
     working_days_after,
     working_days_before,
     working_days_between,
+    working_days_in,
 )
 
 settings.register_profile(
@@ -98,6 +99,16 @@ def test_working_days_between_counts_as_the_model_and_undoes_adding(x: date, n: 
     lo, hi = sorted((x, y))
     expected = count_working(lo + timedelta(days=1), hi)
     assert working_days_between(pd(x), pd(y)) == (expected if y >= x else -expected)
+
+
+@given(DAYS, st.integers(min_value=-3, max_value=40))
+def test_the_working_days_in_a_span_are_the_models_both_ends_included(
+    start: date, length: int
+) -> None:
+    end = start + timedelta(days=length)
+    days = [plain(d) for d in working_days_in(pd(start), pd(end))]
+    model = [start + timedelta(days=i) for i in range(length + 1)]
+    assert days == [d for d in model if working(d)]
 
 
 @given(DAYS)
