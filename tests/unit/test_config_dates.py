@@ -90,6 +90,11 @@ BREAKAGES: dict[str, tuple[str, str, str, str]] = {
         "processes.needs_assessment_and_draft_cypp.when: 2010-11-21 is a Sunday: events never "
         "move",
     ),
+    "a meeting rule on a Saturday": (
+        "bodies.yaml", '      time: "14:00"\n',
+        '      time: "14:00"\n      rules: [{rule: "first Saturday of Jul"}]\n',
+        "bodies.board.meetings.rules.0.rule: meets on a Saturday: meetings are Monday to Friday",
+    ),
     "a month-day April does not have": (
         CAL, "request: {date: 2010-04-06}", 'request: {date: "04-31"}',
         "processes.membership_review.request.date: '04-31' is not a day: April has 30 days",

@@ -49,11 +49,16 @@ def _ids(cfg: TrustConfig, scenario_path: Path) -> list[Problem]:
             emails.append(m.person.email)
         for i, r in enumerate(b.meetings.rules):
             try:
-                rules.parse_rule(r.rule)
+                weekday = rules.parse_rule(r.rule).weekday
             except ValueError as exc:
                 problems.append(
                     Problem(bodies_file, f"bodies.{bid}.meetings.rules.{i}.rule", str(exc))
                 )
+                continue
+            if weekday > 4:  # a weekend rule would silently move every meeting to Monday
+                day = date(2001, 1, 1 + weekday).strftime("%A")  # 1 January 2001: a Monday
+                problems.append(Problem(bodies_file, f"bodies.{bid}.meetings.rules.{i}.rule",
+                                        f"meets on a {day}: meetings are Monday to Friday"))
         for i, d in enumerate(b.meetings.dates):
             closed = _closed(d)
             if closed:
