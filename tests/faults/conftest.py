@@ -208,6 +208,15 @@ def report_of(process: subprocess.Popen[str], timeout: float = 90) -> dict[str, 
     return dict(json.loads(out.strip().splitlines()[-1]))
 
 
+def figures(expected: list[str], copies: Counter[str]) -> dict[str, int]:
+    """Queued, lost and duplicated, as counted at the relay (for the fault table)."""
+    return {
+        "queued": len(expected),
+        "lost": len(set(expected) - set(copies)),
+        "duplicated": sum(n - 1 for mid, n in copies.items() if mid in expected and n > 1),
+    }
+
+
 def statuses(db: Database) -> Counter[str]:
     """How many outbox rows are in each status."""
     with db.sessions() as session:

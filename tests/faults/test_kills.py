@@ -5,19 +5,20 @@ from __future__ import annotations
 
 import signal
 import threading
+from typing import Any
 
-from tests.faults.conftest import NOW, Relay, queue, statuses, tick
+from tests.faults.conftest import NOW, Relay, figures, queue, statuses, tick
 from tests.faults.test_leases import deliverer_under_way, leases_expired, wait_until
 from trustcycle.db import Database
 from trustcycle.outbox import DeliveryReport
 
 
 def test_a_deliverer_killed_mid_batch_loses_nothing_and_its_lease_holds_until_it_expires(
-    database: Database, db_url: str, relay: Relay
+    db: Database, sqlite_url: str, relay: Relay, record_property: Any
 ) -> None:
-    expected = queue(database, 40)
+    expected = queue(db, 40)
     relay.set(delay=0.05)
-    victim = deliverer_under_way(db_url, relay, "victim", lease=4.0, sent=12)
+    victim = deliverer_under_way(sqlite_url, relay, "victim", lease=4.0, sent=12)
     victim.send_signal(signal.SIGKILL)
     victim.wait(10)
     assert victim.returncode == -signal.SIGKILL
@@ -25,18 +26,19 @@ def test_a_deliverer_killed_mid_batch_loses_nothing_and_its_lease_holds_until_it
     assert 12 <= before < 40
     relay.set()
     # The killed deliverer's lease holds on the wall clock, whatever `now` the next run has.
-    assert tick(database, relay, NOW.add(days=1)).claimed == 0
-    wait_until(lambda: leases_expired(database), what="the killed deliverer's lease")
-    tick(database, relay)
+    assert tick(db, relay, NOW.add(days=1)).claimed == 0
+    wait_until(lambda: leases_expired(db), what="the killed deliverer's lease")
+    tick(db, relay)
     copies = relay.copies()
+    record_property("relay", figures(expected, copies))
     assert set(copies) == set(expected)  # lost 0
     # The documented instant: the message whose 250 the victim had no time to commit.
     assert sum(copies.values()) - 40 <= 1 and max(copies.values()) <= 2
-    assert statuses(database) == {"sent": 40}
+    assert statuses(db) == {"sent": 40}
 
 
 def test_a_relay_killed_mid_delivery_loses_nothing_and_the_rest_is_handed_back(
-    db: Database, relay: Relay
+    db: Database, relay: Relay, record_property: Any
 ) -> None:
     expected = queue(db, 30)
     relay.set(delay=0.05)
@@ -55,6 +57,7 @@ def test_a_relay_killed_mid_delivery_loses_nothing_and_the_rest_is_handed_back(
     relay.start()
     tick(db, relay, NOW.add(minutes=6))
     copies = relay.copies()
+    record_property("relay", figures(expected, copies))
     assert set(copies) == set(expected)  # lost 0
     assert sum(copies.values()) - 30 <= 1  # the one the relay stored as it died, at most
     assert statuses(db) == {"sent": 30}

@@ -7,12 +7,14 @@ import subprocess
 import threading
 import time
 from collections import Counter
+from typing import Any
 
 from sqlalchemy import func, select
 
 from tests.faults.conftest import (
     NOW,
     Relay,
+    figures,
     queue,
     report_of,
     spawn_deliverer,
@@ -64,36 +66,36 @@ def test_two_deliverers_a_day_apart_started_together_send_each_message_once(
     assert statuses(database) == {"sent": 200}
 
 
-def test_two_busy_deliverers_share_the_work(database: Database, db_url: str, relay: Relay) -> None:
-    expected = queue(database, 30)
+def test_two_busy_deliverers_share_the_work(db: Database, sqlite_url: str, relay: Relay) -> None:
+    expected = queue(db, 30)
     relay.set(delay=0.1)
-    workers = [spawn_deliverer(db_url, relay, f"w{n}", NOW, batch=5) for n in (1, 2)]
+    workers = [spawn_deliverer(sqlite_url, relay, f"w{n}", NOW, batch=5) for n in (1, 2)]
     sent = [int(report_of(w)["sent"]) for w in workers]  # type: ignore[call-overload]
     assert sum(sent) == 30 and min(sent) > 0  # SKIP LOCKED / BEGIN IMMEDIATE claims
     assert relay.copies() == Counter(expected)
 
 
 def test_a_batch_slower_than_its_lease_keeps_it_by_renewal_and_nobody_takes_over(
-    database: Database, relay: Relay
+    db: Database, relay: Relay
 ) -> None:
-    expected = queue(database, 30)
+    expected = queue(db, 30)
     relay.set(delay=0.1)  # 30 messages: about 3 s, the lease 2 s
     reports: list[DeliveryReport] = []
     first = threading.Thread(
-        target=lambda: reports.append(tick(database, relay, lease_seconds=2.0))
+        target=lambda: reports.append(tick(db, relay, lease_seconds=2.0))
     )
     first.start()
     wait_until(lambda: len(relay.accepted()) >= 3, what="the first deliverer to start")
     others = 0
     while first.is_alive():  # a second deliverer, a day ahead, keeps trying meanwhile
-        others += tick(database, relay, NOW.add(days=1), lease_seconds=2.0).sent
+        others += tick(db, relay, NOW.add(days=1), lease_seconds=2.0).sent
     first.join()
     assert relay.copies() == Counter(expected)
     assert others == 0 and reports[0].sent == 30 and reports[0].lease_lost == 0
 
 
 def test_a_deliverer_frozen_past_its_lease_neither_sends_nor_marks_what_it_lost(
-    database: Database, db_url: str, relay: Relay
+    database: Database, db_url: str, relay: Relay, record_property: Any
 ) -> None:
     expected = queue(database, 20)
     relay.set(delay=0.1)
@@ -107,6 +109,7 @@ def test_a_deliverer_frozen_past_its_lease_neither_sends_nor_marks_what_it_lost(
         frozen.send_signal(signal.SIGCONT)
     report = report_of(frozen)
     copies = relay.copies()
+    record_property("relay", figures(expected, copies))
     assert set(copies) == set(expected)  # lost 0
     # At most the one message the frozen process had on the wire (the documented instant).
     assert sum(copies.values()) - len(expected) <= 1 and max(copies.values()) <= 2

@@ -404,7 +404,7 @@ _LEADING_DOT = re.compile(rb"(?m)^\.")
 
 def _dot_stuffed(data: bytes) -> bytes:
     """The DATA payload: leading dots doubled, ended by CRLF.CRLF (RFC 5321 s4.5.2)."""
-    stuffed = _LEADING_DOT.sub(b"..", data)
+    stuffed = _LEADING_DOT.sub(b"..", data) if b"\n." in data or data[:1] == b"." else data
     return stuffed + (b".\r\n" if stuffed.endswith(b"\r\n") else b"\r\n.\r\n")
 
 
