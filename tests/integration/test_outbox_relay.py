@@ -316,6 +316,17 @@ def test_a_wrong_password_fails_the_run_as_authentication_failed_and_tells_the_o
     assert "authentication failed" in alert.body_text
 
 
+def test_ssl_cert_file_trusts_a_private_ca_and_a_domain_username_goes_unchanged(
+    db: Database, relay_for: Any, pki: Pki, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    relay = relay_for(trust_ca=False)
+    monkeypatch.setenv("SSL_CERT_FILE", str(pki.ca_file))  # OpenSSL's own variable
+    monkeypatch.setenv("TRUSTCYCLE_SMTP_USER", "COUNCIL\\svc-trustcycle")
+    queue(db, 1)
+    assert deliver(db).sent == 1
+    assert relay.seen.logins == [("COUNCIL\\svc-trustcycle", True)]
+
+
 def test_the_password_comes_from_the_prefect_secret_block(db: Database, relay_for: Any) -> None:
     relay = relay_for(password=None)  # nothing in the environment
     queue(db, 1)
