@@ -61,10 +61,12 @@ def parse_rule(text: str) -> Recurrence:
 
 
 def nth_weekday(year: int, month: int, weekday: int, ordinal: int) -> pendulum.Date:
+    # mutant: equivalent (`>= 0`, `> -1`): an ordinal is 1 to 4, or -1 for the last.
     if ordinal > 0:
         first = pendulum.date(year, month, 1)
         shift = (weekday - first.weekday()) % 7
         return first.add(days=shift + 7 * (ordinal - 1))
+    # mutant: equivalent (day 2 for 1): any day of the month has the same end of month.
     last = pendulum.date(year, month, 1).end_of("month")
     return last.subtract(days=(last.weekday() - weekday) % 7)
 

@@ -143,3 +143,12 @@ def test_a_good_form_token_with_a_wrong_link_is_refused(
     csrf_token = _form_token(client, portal.links[PROCESS, partner])
     posted = client.post(path, data={**MEASURE, "csrf_token": csrf_token})
     _assert_refused_by_the_link(portal, posted, partner)
+
+
+def test_an_unreadable_body_on_a_signed_link_of_no_request_gets_the_same_403(
+    client: TestClient, portal: Portal
+) -> None:
+    exp = int(links.config_cycle_end(portal.cfg).timestamp())
+    fields = {f"f{i}": "x" for i in range(600)}  # over the parser's 500 fields
+    posted = client.post(links.link_path("no-such-token", exp, SECRET), data=fields)
+    assert posted.status_code == 403 and REFUSED in posted.text
