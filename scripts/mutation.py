@@ -66,7 +66,7 @@ TARGETS = {
                           "tests/faults/test_portal_door.py", "tests/faults/test_portal_bomb.py"),
                          (*SQLITE_ONLY,)),
     "uploads": Target("trustcycle.portal.uploads", ("sniff", "_looks_like_csv", "check"),
-                      ("tests/unit/test_portal_forms.py",
+                      ("tests/unit/test_upload_checks.py", "tests/unit/test_portal_forms.py",
                        "tests/integration/test_portal_uploads.py"), (*SQLITE_ONLY,)),
     "backoff": Target("trustcycle.outbox.backoff", None,
                       ("tests/unit/test_outbox_retry_schedule.py",
