@@ -67,6 +67,8 @@ class Lease:
 
     def needs_renewal(self) -> bool:
         """True once half the lease is gone."""
+        # mutant: equivalent (`<=`): `remaining()` reads a clock in nanoseconds; it is never
+        # exactly half the lease in any run a test could arrange.
         return self.remaining() < self.seconds / 2
 
     def budget(self) -> float:
