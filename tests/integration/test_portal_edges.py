@@ -133,3 +133,13 @@ def test_a_failure_inside_the_handler_is_a_plain_500_saying_nothing_was_sent(
     result = submit_via_portal(client, portal.links[PROCESS, "police"], _measure("A measure"))
     assert result.status == 500
     assert "Your return has not been sent. Try again later." in result.html
+
+
+def test_a_needs_return_without_its_indicators_file_is_shown_again_with_an_error(
+    portal: Portal, client: TestClient
+) -> None:
+    result = submit_via_portal(
+        client, portal.links["joint_needs_analysis", "police"], {"commentary": "To follow."}
+    )
+    assert result.status == 422
+    assert portal.request("joint_needs_analysis", "police").status == "open"
