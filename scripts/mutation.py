@@ -100,7 +100,8 @@ TARGETS = {
                        ("tests/unit/test_meetings.py", "tests/unit/test_meeting_rules.py",
                         *CALENDAR)),
     "crosscheck": Target("trustcycle.config.crosscheck", None,
-                         ("tests/unit/test_config.py", "tests/unit/test_config_crosscheck.py")),
+                         ("tests/unit/test_config.py", "tests/unit/test_config_crosscheck.py",
+                          "tests/unit/test_config_dates.py")),
 }
 
 

@@ -40,6 +40,18 @@ BREAKAGES: dict[str, tuple[str, str, str, str, str]] = {
         '      time: "14:00"\n      rules: [{rule: "second Funday of Jan, Jul"}]\n',
         "bodies.yaml", "bodies.board.meetings.rules.0.rule: 'Funday' is not a weekday",
     ),
+    "a meeting rule on a Saturday": (
+        "bodies.yaml", '      time: "14:00"\n',
+        '      time: "14:00"\n      rules: [{rule: "second Saturday of Jan, Jul"}]\n',
+        "bodies.yaml",
+        "bodies.board.meetings.rules.0.rule: meets on a Saturday: meetings are Monday to Friday",
+    ),
+    "a meeting rule on a Sunday": (
+        "bodies.yaml", '      time: "14:00"\n',
+        '      time: "14:00"\n      rules: [{rule: "last Sunday of Jan"}]\n',
+        "bodies.yaml",
+        "bodies.board.meetings.rules.0.rule: meets on a Sunday: meetings are Monday to Friday",
+    ),
     "a meeting on a Saturday": (
         "bodies.yaml", "dates: [2010-06-08, 2010-11-30]", "dates: [2010-06-08, 2010-11-27]",
         "bodies.yaml", "bodies.board.meetings.dates.1: 2010-11-27 is a Saturday",
@@ -144,6 +156,10 @@ ALLOWED: dict[str, tuple[str, str, str]] = {
     "a cut-off on the papers day": (
         "calendar.yaml", "cutoff: {working_days_after: 5, of: deadline}",
         "cutoff: {working_days_after: 6, of: deadline}",
+    ),
+    "a meeting rule on a Friday": (
+        "bodies.yaml", '      time: "14:00"\n',
+        '      time: "14:00"\n      rules: [{rule: "last Friday of Jan"}]\n',
     ),
     # Friday 26 November 2010: meetings are Monday to Friday.
     "a meeting on a Friday": (
