@@ -5,6 +5,7 @@ files of the maximum size, and a failure inside the handler."""
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -143,3 +144,20 @@ def test_a_needs_return_without_its_indicators_file_is_shown_again_with_an_error
     )
     assert result.status == 422
     assert portal.request("joint_needs_analysis", "police").status == "open"
+
+
+def test_the_latest_version_is_shown_and_prefilled_when_none_is_named(
+    portal: Portal, client: TestClient
+) -> None:
+    link = portal.links[PROCESS, "police"]
+    submit_via_portal(client, link, _measure("Refer families to debt advice"))
+    submit_via_portal(client, link, _measure("Holiday activity sessions"))
+    path, query = link.removeprefix(BASE).split("?")
+    thanks = client.get(f"{path}/received?{query}")
+    assert "Version 2 of your return" in thanks.text
+    # A body the parser refuses: the form again, filled in from the latest version.
+    fields = {f"f{i}": "x" for i in range(600)}
+    again = client.post(link, data=fields)
+    assert again.status_code == 400
+    box = re.search(r'name="m-1-measure"[^>]*>([^<]*)<', again.text)
+    assert box is not None and box.group(1).strip() == "Holiday activity sessions"

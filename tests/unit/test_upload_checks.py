@@ -38,6 +38,10 @@ def test_control_characters_are_looked_for_in_the_first_4096_characters_only() -
     assert uploads.sniff(head + filler + b"y\x1f,1\n") == "csv"  # the 4097th
 
 
+def test_a_nul_anywhere_is_not_a_csv_even_past_the_first_4096_characters() -> None:
+    assert uploads.sniff(b"indicator,value\n" + b"x" * 5000 + b",\x001\n") is None
+
+
 def test_a_file_of_exactly_the_limit_is_taken_and_one_byte_more_is_not() -> None:
     limit = 1024 * 1024
     exact = PDF + b"%" * (limit - len(PDF))

@@ -120,6 +120,7 @@ def check(data: bytes, allowed: tuple[str, ...], max_bytes: int, what: str) -> s
         raise UploadRejected(413, f"The {what} {exc}") from None
     if kind not in allowed:
         labels = [LABELS[k] for k in allowed]
+        # mutant: equivalent (`> 2`): two labels read "A or B" either way.
         wanted = " or ".join([", ".join(labels[:-1]), labels[-1]] if len(labels) > 1 else labels)
         raise UploadRejected(
             415, f"The {what} must be a {wanted} file; this one is {describe(data)}"
