@@ -82,3 +82,10 @@ def test_a_refusal_names_the_allowed_types_in_words(allowed: tuple[str, ...], wa
         415,
         f"The document must be {wanted}; this one is a PNG image",
     )
+
+
+def test_a_csv_with_a_field_over_the_csv_modules_limit_is_refused_not_a_crash() -> None:
+    from trustcycle.portal import uploads
+
+    huge = b"indicator,value\n" + b'"' + b"x" * 140_000 + b'",1\n'
+    assert uploads._looks_like_csv(huge) is False

@@ -89,7 +89,10 @@ def _looks_like_csv(data: bytes) -> bool:
         return False
     if any(ord(c) < 32 and c not in "\r\n\t" for c in text[:4096]):
         return False
-    rows = [r for r in csv.reader(io.StringIO(text)) if r]
+    try:
+        rows = [r for r in csv.reader(io.StringIO(text)) if r]
+    except csv.Error:  # a field over the csv module's limit (131,072 characters): not a table
+        return False
     return bool(rows) and len(rows[0]) >= 2
 
 
