@@ -14,7 +14,9 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.actions import DeploymentScheduleCreate
+from prefect.client.schemas.schedules import RRuleSchedule
 from prefect.exceptions import ObjectNotFound
+from prefect.schedules import Schedule
 
 from tasks.chase import read_config
 from trustcycle.config.schema import ProcessKind
@@ -73,8 +75,7 @@ def register_step_schedules(config_dir: str, today: date) -> ScheduleChanges:
     return changes
 
 
-def _server_schedule(s: object):  # type: ignore[no-untyped-def]
-    """A `prefect.schedules.Schedule` as the API's RRULE schedule object."""
-    from prefect.client.schemas.schedules import RRuleSchedule
-
-    return RRuleSchedule(rrule=s.rrule, timezone=s.timezone)  # type: ignore[attr-defined]
+def _server_schedule(s: Schedule) -> RRuleSchedule:
+    """A step's one-shot `prefect.schedules.Schedule` as the API's RRULE schedule object."""
+    assert s.rrule is not None
+    return RRuleSchedule(rrule=s.rrule, timezone=s.timezone)
