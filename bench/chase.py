@@ -47,8 +47,9 @@ from sqlalchemy import insert, select
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from trustcycle.clock import FixedClock, use_clock  # noqa: E402
-from trustcycle.config import load_config  # noqa: E402
+from trustcycle.calendar.clock import FixedClock, use_clock  # noqa: E402
+from trustcycle.calendar.timeline import resolve_year  # noqa: E402
+from trustcycle.chasing.requests import partner_ids, process_ids  # noqa: E402
 from trustcycle.db import Database  # noqa: E402
 from trustcycle.db.apply import apply_config  # noqa: E402
 from trustcycle.db.models import (  # noqa: E402
@@ -59,8 +60,7 @@ from trustcycle.db.models import (  # noqa: E402
 from trustcycle.mail.message import OutgoingMessage  # noqa: E402
 from trustcycle.mail.senders import wire_bytes  # noqa: E402
 from trustcycle.mail.sink import MailSink  # noqa: E402
-from trustcycle.requests import partner_ids, process_ids  # noqa: E402
-from trustcycle.timeline import resolve_year  # noqa: E402
+from trustcycle.trust import load_config  # noqa: E402
 
 MAIL_FROM = "trust.support@bench.example.gov.uk"
 TICK_DAY = date(2026, 5, 8)  # 3 working days before every deadline (Wednesday 13 May)

@@ -30,15 +30,15 @@ import httpx
 import yaml
 from sqlalchemy import func, select
 
-from trustcycle import clock
-from trustcycle.chase import Owed
-from trustcycle.config import load_config
+from trustcycle.calendar import clock
+from trustcycle.chasing.returns import find_or_open
+from trustcycle.chasing.rules import Owed
 from trustcycle.db import Database
 from trustcycle.db.apply import apply_config
 from trustcycle.db.models import ContributionRequest, OutboxMessage, ReturnVersion
 from trustcycle.portal import portal_link
 from trustcycle.portal.client import Submission, asubmit_via_portal
-from trustcycle.returns import find_or_open
+from trustcycle.trust import load_config
 
 PROCESS, RETURN = "child_poverty_strategy", "measures"
 SECRET = "bench-portal-secret-0123456789abcdefghijkl"

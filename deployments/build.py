@@ -18,11 +18,13 @@ from uuid import UUID
 import pendulum
 from prefect.schedules import Cron, RRule, Schedule
 
-from trustcycle import TIMEZONE, clock
-from trustcycle.config import ConfigError, TrustConfig, load_config
+from trustcycle import TIMEZONE
+from trustcycle.calendar import clock
+from trustcycle.calendar.timeline import ProcessDates, resolve_year
+from trustcycle.config import ConfigError, TrustConfig
 from trustcycle.config.schema import ProcessKind
 from trustcycle.config.years import cycle_year_of, for_year
-from trustcycle.timeline import ProcessDates, resolve_year
+from trustcycle.trust import load_config
 
 if TYPE_CHECKING:
     from prefect import Flow

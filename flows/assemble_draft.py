@@ -44,16 +44,16 @@ from tasks.mail import deliver_outbox
 from tasks.notify import queue_papers, record_signoff
 from tasks.processes import preview_process, queue_review_notices, read_progress
 from tasks.signoff import queue_signoff_request, run_link, start_signoff_run
-from trustcycle import clock
+from trustcycle.calendar import clock
+from trustcycle.calendar.timeline import resolve_process
+from trustcycle.chasing.progress import reviews_triggered
 from trustcycle.config import TrustConfig
 from trustcycle.config.years import cycle_year_of
 from trustcycle.db import Database
-from trustcycle.mail.officer_emails import SignOffWait
-from trustcycle.papers_mail import papers_deadline
-from trustcycle.progress import reviews_triggered
+from trustcycle.notices import SignOffWait
+from trustcycle.papers.mail import papers_deadline
+from trustcycle.papers.signoff import answer_problem
 from trustcycle.settings import run_settings
-from trustcycle.signoff import answer_problem
-from trustcycle.timeline import resolve_process
 
 MAX_ROUNDS = 20
 # The form stays open until the meeting (or publication), and at least a day: after the

@@ -28,12 +28,12 @@ from tasks.chase import (
     sweep_inbox_folder,
 )
 from tasks.mail import deliver_outbox
-from trustcycle import clock
-from trustcycle.calendar_ics import rung_words
+from trustcycle.calendar import clock
+from trustcycle.calendar.ics import rung_words
+from trustcycle.chasing.requests import TableRow
 from trustcycle.config import TrustConfig
 from trustcycle.db import Database
 from trustcycle.outbox import DeliveryReport
-from trustcycle.requests import TableRow
 from trustcycle.settings import run_settings
 
 

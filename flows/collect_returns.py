@@ -20,11 +20,11 @@ from flows.chase_returns import table_rows
 from tasks.chase import open_trust, publish_artifacts, read_request_table
 from tasks.mail import deliver_outbox
 from tasks.returns import ReceivedReturn, close_collection, read_received, schedule_recheck
-from trustcycle import clock
+from trustcycle.calendar import clock
+from trustcycle.calendar.timeline import resolve_year
+from trustcycle.calendar.workdays import add_working_days, at_local
+from trustcycle.chasing.requests import local_day
 from trustcycle.config import TrustConfig
-from trustcycle.requests import local_day
-from trustcycle.timeline import resolve_year
-from trustcycle.workdays import add_working_days, at_local
 
 
 @dataclass

@@ -26,9 +26,9 @@ from tasks.mail import deliver_outbox
 from tasks.processes import publish_timeline
 from tasks.schedules import register_step_schedules
 from tasks.signoff import remind_waiting_signoffs
-from trustcycle import clock
+from trustcycle.calendar import clock
+from trustcycle.calendar.workdays import is_working_day
 from trustcycle.settings import run_settings
-from trustcycle.workdays import is_working_day
 
 
 @dataclass

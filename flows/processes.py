@@ -28,7 +28,7 @@ from flows.collect_returns import collect_returns
 from tasks.chase import connect_database, load_trust_config
 from tasks.processes import draft_is_current, preview_process, publish_timeline
 from tasks.signoff import start_signoff_run
-from trustcycle import clock
+from trustcycle.calendar import clock
 from trustcycle.config.years import cycle_year_of
 from trustcycle.settings import run_settings
 

@@ -10,9 +10,9 @@ from prefect.utilities.annotations import quote
 from tasks.chase import connect_database, load_trust_config
 from tasks.mail import deliver_outbox
 from tasks.returns import record_return_version, waive_one_return
-from trustcycle import clock
-from trustcycle.return_shapes import ReturnPayload, kind_problem, stored_payload
-from trustcycle.returns import resolve_owed
+from trustcycle.calendar import clock
+from trustcycle.chasing.return_shapes import ReturnPayload, kind_problem, stored_payload
+from trustcycle.chasing.returns import resolve_owed
 
 
 @dataclass(frozen=True)

@@ -54,7 +54,7 @@ class Target:
 
 
 TARGETS = {
-    "links": Target("trustcycle.portal.links", ("verify", "sign", "check_secret", "cycle_end",
+    "links": Target("trustcycle.chasing.links", ("verify", "sign", "check_secret", "cycle_end",
                                                 "config_cycle_end", "derive_key"),
                     (*PORTAL_TESTS, *PORTAL_APP_TESTS), (*SQLITE_ONLY,)),
     "csrf": Target("trustcycle.portal.csrf", None, (*PORTAL_TESTS, *PORTAL_APP_TESTS),
@@ -88,18 +88,19 @@ TARGETS = {
                        "tests/integration/test_outbox_delivery.py",
                        "tests/faults/test_recipients.py", "tests/faults/test_poison.py"),
                       (*SQLITE_ONLY,)),
-    "chase": Target("trustcycle.chase", ("rung_days", "last_sent_index", "due_rung", "decide",
+    "chase": Target("trustcycle.chasing.rules", (
+        "rung_days", "last_sent_index", "due_rung", "decide",
                                          "next_rung", "requests_due_to_open",
                                          "late_request_dates"),
                     ("tests/unit/test_chase_ladder.py", "tests/unit/test_chase_rules.py",
                      *CALENDAR)),
-    "workdays": Target("trustcycle.workdays", None,
+    "workdays": Target("trustcycle.calendar.workdays", None,
                        ("tests/unit/test_workdays.py", "tests/unit/test_timeline.py",
                         *CALENDAR)),
-    "meetings": Target("trustcycle.meetings", None,
+    "meetings": Target("trustcycle.calendar.meetings", None,
                        ("tests/unit/test_meetings.py", "tests/unit/test_meeting_rules.py",
                         *CALENDAR)),
-    "crosscheck": Target("trustcycle.config.crosscheck", None,
+    "crosscheck": Target("trustcycle.calendar.checks", None,
                          ("tests/unit/test_config.py", "tests/unit/test_config_crosscheck.py",
                           "tests/unit/test_config_dates.py")),
 }

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from prefect.artifacts import create_table_artifact
 
-from trustcycle.mail.preview import PreviewLine
+from trustcycle.outbox.preview import PreviewLine
 
 
 def publish_mail_preview(lines: list[PreviewLine], description: str) -> None:

@@ -27,16 +27,8 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from tasks.artifacts import publish_mail_preview
-from trustcycle.clock import FixedClock, use_clock
-from trustcycle.config import TrustConfig, load_config
-from trustcycle.config.loader import FILES, OPTIONAL_FILES
-from trustcycle.config.years import cycle_year_of, for_year
-from trustcycle.db import Database, database_url
-from trustcycle.db.apply import apply_config
-from trustcycle.db.models import OutboxMessage
-from trustcycle.mail.preview import write_previews
-from trustcycle.mail.settings import SmtpSettings
-from trustcycle.requests import (
+from trustcycle.calendar.clock import FixedClock, use_clock
+from trustcycle.chasing.requests import (
     Selection,
     TableRow,
     due_to_open,
@@ -48,8 +40,17 @@ from trustcycle.requests import (
     rung_messages,
     select_due,
 )
-from trustcycle.returns import SweepReport, sweep_inbox
+from trustcycle.chasing.returns import SweepReport, sweep_inbox
+from trustcycle.config import TrustConfig
+from trustcycle.config.loader import FILES, OPTIONAL_FILES
+from trustcycle.config.years import cycle_year_of, for_year
+from trustcycle.db import Database, database_url
+from trustcycle.db.apply import apply_config
+from trustcycle.db.models import OutboxMessage
+from trustcycle.mail.settings import SmtpSettings
+from trustcycle.outbox.preview import write_previews
 from trustcycle.settings import run_settings
+from trustcycle.trust import load_config
 
 ACTOR = "chase"
 # Rungs per transaction: small enough that delivery, running alongside, starts early.
@@ -307,13 +308,13 @@ def preview_chase_mail(db: Database, cfg: TrustConfig, selection: Selection, tod
                        now: datetime) -> ChasePreview:
     """Dry run: every email a real tick would send today, rendered and written as `.eml`
     files under the dry-run folder with a table artifact; nothing stored or sent."""
-    from trustcycle.mail.chase_emails import (
+    from trustcycle.chasing.emails import (
         MailFault,
         fault_alert,
         request_message_or_fault,
         rung_message_or_fault,
     )
-    from trustcycle.requests import RequestView, opening_dates, opening_instants
+    from trustcycle.chasing.requests import RequestView, opening_dates, opening_instants
 
     built = []
     with use_clock(FixedClock(now)), db.sessions() as session:

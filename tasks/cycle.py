@@ -8,10 +8,10 @@ import pendulum
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
+from trustcycle.calendar.timeline import resolve_year
+from trustcycle.chasing.progress import papers_due, progress
 from trustcycle.config import TrustConfig
 from trustcycle.db import Database
-from trustcycle.progress import papers_due, progress
-from trustcycle.timeline import resolve_year
 
 
 @task(name="processes-due", retries=2, retry_delay_seconds=[2, 10], cache_policy=NO_CACHE)

@@ -13,11 +13,11 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import INPUTS, NO_CACHE, RUN_ID, TASK_SOURCE
 
 from tasks.chase import _retry_on_db_errors, read_config, shared_database
-from trustcycle.clock import FixedClock, use_clock
+from trustcycle.calendar.clock import FixedClock, use_clock
 from trustcycle.config import TrustConfig
 from trustcycle.db import Database
 from trustcycle.drafts.inputs import inputs_sha256
-from trustcycle.papers import build_and_store, load_inputs
+from trustcycle.papers.assemble import build_and_store, load_inputs
 
 
 @dataclass(frozen=True)

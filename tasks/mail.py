@@ -16,7 +16,7 @@ from prefect.exceptions import MissingContextError
 from prefect.logging import get_logger
 from prefect.states import State
 
-from trustcycle import clock
+from trustcycle.calendar import clock
 from trustcycle.db import Database
 from trustcycle.mail import SmtpSettings, open_sender
 from trustcycle.mail.settings import load_smtp_settings

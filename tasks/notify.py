@@ -13,9 +13,9 @@ from prefect.cache_policies import NO_CACHE
 
 from tasks.chase import _retry_on_db_errors
 from tasks.drafts import database, trust_config
-from trustcycle.clock import FixedClock, use_clock
-from trustcycle.papers import record_decision
-from trustcycle.papers_mail import send_papers
+from trustcycle.calendar.clock import FixedClock, use_clock
+from trustcycle.papers.assemble import record_decision
+from trustcycle.papers.mail import send_papers
 
 
 @task(name="record-signoff", retries=2, retry_delay_seconds=[2, 10],

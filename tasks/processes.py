@@ -12,21 +12,21 @@ from sqlalchemy import select
 
 from tasks.artifacts import publish_mail_preview
 from tasks.chase import read_config, shared_database
-from trustcycle import clock
+from trustcycle.calendar import clock
+from trustcycle.calendar.timeline import resolve_process, timeline_markdown
+from trustcycle.chasing.progress import Progress, progress, recorded_steps
 from trustcycle.config import TrustConfig
 from trustcycle.db import Database
 from trustcycle.db.models import AuditLog, OutboxMessage
 from trustcycle.drafts.context import build_report
 from trustcycle.drafts.render import FORMATS, render
-from trustcycle.mail.officer_emails import SignOffWait, signoff_request
-from trustcycle.mail.preview import write_previews
 from trustcycle.mail.render import render_email
 from trustcycle.mail.settings import SmtpSettings
+from trustcycle.notices import SignOffWait, signoff_request
 from trustcycle.outbox import enqueue
-from trustcycle.papers import load_inputs, papers_current
-from trustcycle.progress import Progress, progress, recorded_steps
+from trustcycle.outbox.preview import write_previews
+from trustcycle.papers.assemble import load_inputs, papers_current
 from trustcycle.settings import run_settings
-from trustcycle.timeline import resolve_process, timeline_markdown
 
 
 @task(name="read-progress", retries=2, retry_delay_seconds=[2, 10], cache_policy=NO_CACHE)

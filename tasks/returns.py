@@ -13,12 +13,8 @@ from prefect.deployments import run_deployment
 from sqlalchemy import func, select
 
 from tasks.chase import _retry_on_db_errors
-from trustcycle.chase import Owed
-from trustcycle.clock import FixedClock, use_clock
-from trustcycle.config import TrustConfig
-from trustcycle.db import Database
-from trustcycle.db.models import ContributionRequest, Partner, Process, ReturnVersion
-from trustcycle.requests import (
+from trustcycle.calendar.clock import FixedClock, use_clock
+from trustcycle.chasing.requests import (
     RequestView,
     local_day,
     officer_report,
@@ -26,8 +22,12 @@ from trustcycle.requests import (
     record_collection_closed,
     select_due,
 )
-from trustcycle.requests import mark_missing as mark_requests_missing
-from trustcycle.returns import Recorded, record_return, waive_return
+from trustcycle.chasing.requests import mark_missing as mark_requests_missing
+from trustcycle.chasing.returns import Recorded, record_return, waive_return
+from trustcycle.chasing.rules import Owed
+from trustcycle.config import TrustConfig
+from trustcycle.db import Database
+from trustcycle.db.models import ContributionRequest, Partner, Process, ReturnVersion
 
 
 @dataclass(frozen=True)

@@ -27,12 +27,12 @@ from prefect.deployments import run_deployment
 from prefect.settings import get_current_settings
 
 from tasks.chase import read_config, shared_database
-from trustcycle.mail.officer_emails import SignOffWait, papers_day, signoff_request
+from trustcycle.calendar.timeline import resolve_process
+from trustcycle.chasing.progress import progress
+from trustcycle.notices import SignOffWait, papers_day, signoff_request
 from trustcycle.outbox import enqueue_many
-from trustcycle.papers import draft_content
-from trustcycle.progress import progress
-from trustcycle.signoff import reminder_due, signoff_tags
-from trustcycle.timeline import resolve_process
+from trustcycle.papers.assemble import draft_content
+from trustcycle.papers.signoff import reminder_due, signoff_tags
 
 ASSEMBLE_DEPLOYMENT = "assemble-draft/assemble-draft"
 WAITING = [StateType.SCHEDULED, StateType.PENDING, StateType.RUNNING, StateType.PAUSED]

@@ -1,6 +1,6 @@
 """Tests standing in for the simulator: a day's runs with that day as the wall clock.
 
-Production flows read the wall clock (`trustcycle.clock.now()`) for everything recorded or
+Production flows read the wall clock (`trustcycle.calendar.clock.now()`) for everything recorded or
 sent, and take `as_of` only to choose which steps are due. A test that replays a past year
 installs the day as the wall clock too, as `trustcycle simulate` does.
 """
@@ -14,7 +14,7 @@ from datetime import date
 import pendulum
 import pytest
 
-from trustcycle.clock import FixedClock, use_clock
+from trustcycle.calendar.clock import FixedClock, use_clock
 
 
 @contextmanager

@@ -21,8 +21,11 @@ import pendulum
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from trustcycle import TIMEZONE, clock
+from trustcycle import TIMEZONE
+from trustcycle.calendar import clock
+from trustcycle.calendar.meetings import body_meetings
 from trustcycle.config.loader import TrustConfig
+from trustcycle.db.apply import apply_config
 from trustcycle.db.models import (
     Attendance,
     AttendanceStatus,
@@ -68,7 +71,7 @@ def _configured_meeting(session: Session, cfg: TrustConfig, body: str, row: Body
     """The meeting the configuration puts on `on` (e.g. last year's), recorded now."""
     day = pendulum.date(on.year, on.month, on.day)
     for year in (on.year - 1, on.year):
-        found = [m for m in cfg.meetings(body, year, margin_months=0) if m.date() == day]
+        found = [m for m in body_meetings(cfg, body, year, margin_months=0) if m.date() == day]
         if found:
             break
     else:
@@ -160,7 +163,6 @@ def import_scenario_attendance(session: Session, cfg: TrustConfig, *, now: datet
                                ) -> list[Recorded]:
     """The simulated year's past attendance (`scenario.yaml: attendance`), if it names one,
     after applying the configuration (idempotent) so that its bodies exist."""
-    from trustcycle.db.apply import apply_config
 
     name = cfg.scenario.attendance
     if not name:

@@ -11,11 +11,11 @@ from dataclasses import dataclass
 
 import pendulum
 
-from trustcycle.chase import partners_asked
+from trustcycle.calendar.timeline import ProcessDates, resolve_year
+from trustcycle.calendar.workdays import add_working_days, is_working_day
 from trustcycle.config import schema
+from trustcycle.config.asked import partners_asked
 from trustcycle.config.loader import TrustConfig
-from trustcycle.timeline import ProcessDates, resolve_year
-from trustcycle.workdays import add_working_days, is_working_day
 
 
 @dataclass(frozen=True, order=True)

@@ -24,7 +24,7 @@ import pendulum
 import pytest
 import yaml
 
-from trustcycle.workdays import add_working_days, is_working_day
+from trustcycle.calendar.workdays import add_working_days, is_working_day
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")

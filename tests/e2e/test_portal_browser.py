@@ -18,7 +18,7 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 from sqlalchemy import select
 
 from tests.integration.portal_support import DURING_CYCLE, Portal, build_portal
-from trustcycle.clock import use_clock
+from trustcycle.calendar.clock import use_clock
 from trustcycle.db import Database
 from trustcycle.db.models import OutboxMessage, ReturnVersion
 

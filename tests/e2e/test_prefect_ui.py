@@ -26,8 +26,8 @@ from tests.e2e.serve_support import (
     serve_env,
     start_serve,
 )
-from trustcycle.config import load_config
-from trustcycle.timeline import resolve_year
+from trustcycle.calendar.timeline import resolve_year
+from trustcycle.trust import load_config
 
 pytestmark = pytest.mark.browser
 

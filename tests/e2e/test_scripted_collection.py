@@ -25,10 +25,10 @@ from tests.integration.test_chase_fixtures import (
     write_config,
 )
 from tests.plugins.smtp_sink import SmtpTestServer
+from trustcycle.calendar.clock import FixedClock, use_clock
+from trustcycle.calendar.workdays import is_working_day
+from trustcycle.chasing.return_shapes import Person, RepresentationReturn
 from trustcycle.cli import main as cli
-from trustcycle.clock import FixedClock, use_clock
-from trustcycle.return_shapes import Person, RepresentationReturn
-from trustcycle.workdays import is_working_day
 
 # Fixtures of the shared plugins, made visible to this module's tests.
 

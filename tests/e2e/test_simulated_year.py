@@ -15,7 +15,7 @@ from pathlib import Path
 import pendulum
 import pytest
 
-from trustcycle.workdays import is_working_day
+from trustcycle.calendar.workdays import is_working_day
 
 ROOT = Path(__file__).resolve().parents[2]
 RUTLAND = ROOT / "config" / "examples" / "rutland-2010"

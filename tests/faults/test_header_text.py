@@ -12,16 +12,17 @@ from pydantic import ValidationError
 from sqlalchemy import func, select
 
 from tests.integration.test_chase_fixtures import OFFICER, PARTNERS, contact, write_config
-from trustcycle.clock import FixedClock, use_clock
-from trustcycle.config import TrustConfig, load_config
+from trustcycle.calendar.clock import FixedClock, use_clock
+from trustcycle.chasing.requests import open_due_requests, record_rungs, select_due
+from trustcycle.config import TrustConfig
 from trustcycle.config.schema import Person
 from trustcycle.db import Database
 from trustcycle.db.apply import apply_config
 from trustcycle.db.models import ContributionRequest, OutboxMessage, Reminder
 from trustcycle.mail.message import check_header
 from trustcycle.portal import forms
-from trustcycle.requests import open_due_requests, record_rungs, select_due
 from trustcycle.text import line_fault
+from trustcycle.trust import load_config
 
 BREAKS = ["\u2028", "\u2029", "\x85", "\x0b", "\x0c", "\x00", "\r", "\n", "\x1b", "\x9b"]
 REQUEST_DAY = date(2026, 4, 27)
@@ -131,7 +132,7 @@ def test_a_dry_run_previews_the_officers_alert_instead_of_failing(
     trust: tuple[TrustConfig, Database], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from tasks.chase import preview_chase_mail
-    from trustcycle.requests import Selection
+    from trustcycle.chasing.requests import Selection
 
     cfg, db = trust
     monkeypatch.setenv("TRUSTCYCLE_DRY_RUN_DIR", str(tmp_path / "dry-run"))

@@ -21,7 +21,7 @@ from tests.faults.conftest import (
     statuses,
     tick,
 )
-from trustcycle import clock
+from trustcycle.calendar import clock
 from trustcycle.db import Database
 from trustcycle.db.models import OutboxMessage
 from trustcycle.outbox import DeliveryReport

@@ -26,7 +26,7 @@ from sqlalchemy import func, select
 
 from tests.faults.portal_files import bomb_workbook, wide_row_workbook
 from tests.integration.portal_support import DURING_CYCLE, SECRET, Portal, build_portal
-from trustcycle.clock import use_clock
+from trustcycle.calendar.clock import use_clock
 from trustcycle.db import Database
 from trustcycle.db.models import ReturnVersion
 from trustcycle.portal import create_app

@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.integration.portal_support import BASE, DURING_CYCLE, Portal, build_portal
-from trustcycle.clock import use_clock
+from trustcycle.calendar.clock import use_clock
 from trustcycle.db import Database
 
 

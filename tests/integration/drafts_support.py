@@ -8,11 +8,12 @@ from pathlib import Path
 import pendulum
 
 from tests.fixtures.returns import payloads
-from trustcycle.clock import FixedClock, use_clock
-from trustcycle.config import TrustConfig, load_config
+from trustcycle.calendar.clock import FixedClock, use_clock
+from trustcycle.chasing.returns import record_return, resolve_owed
+from trustcycle.config import TrustConfig
 from trustcycle.db import Database
 from trustcycle.db.apply import apply_config
-from trustcycle.returns import record_return, resolve_owed
+from trustcycle.trust import load_config
 
 RUTLAND = Path(__file__).resolve().parents[2] / "config" / "examples" / "rutland-2010"
 RECEIVED = pendulum.datetime(2010, 6, 1, 10, 0, tz="Europe/London")

@@ -9,14 +9,15 @@ import pendulum
 from fastapi import FastAPI
 from sqlalchemy import select
 
-from trustcycle.chase import Owed
-from trustcycle.clock import FixedClock
-from trustcycle.config import TrustConfig, load_config
+from trustcycle.calendar.clock import FixedClock
+from trustcycle.chasing.returns import find_or_open
+from trustcycle.chasing.rules import Owed
+from trustcycle.config import TrustConfig
 from trustcycle.db import Database
 from trustcycle.db.apply import apply_config
 from trustcycle.db.models import ContributionRequest
 from trustcycle.portal import create_app, portal_link
-from trustcycle.returns import find_or_open
+from trustcycle.trust import load_config
 
 CONFIG = Path(__file__).resolve().parents[2] / "config" / "examples" / "rutland-2010"
 SECRET = b"portal-tests-secret-0123456789abcdefghij"

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import yaml
 
-from trustcycle.chase import rung_days
-from trustcycle.config import load_config
+from trustcycle.chasing.rules import rung_days
+from trustcycle.trust import load_config
 
 # Fixtures of the shared plugins, made visible to this module's tests.
 

@@ -28,12 +28,12 @@ from tests.integration.test_chase_fixtures import (
     write_config,
 )
 from tests.plugins.smtp_sink import SmtpTestServer
-from trustcycle.clock import FixedClock, use_clock
-from trustcycle.config import load_config
+from trustcycle.calendar.clock import FixedClock, use_clock
+from trustcycle.chasing.progress import recorded_steps
+from trustcycle.chasing.requests import record_rungs, select_due
 from trustcycle.db import Database
 from trustcycle.db.models import ContributionRequest, OutboxMessage, Reminder
-from trustcycle.progress import recorded_steps
-from trustcycle.requests import record_rungs, select_due
+from trustcycle.trust import load_config
 
 # Fixtures of the shared plugins, made visible to this module's tests.
 

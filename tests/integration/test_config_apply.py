@@ -13,8 +13,7 @@ import yaml
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from trustcycle.clock import FixedClock, use_clock
-from trustcycle.config import load_config
+from trustcycle.calendar.clock import FixedClock, use_clock
 from trustcycle.db import Database
 from trustcycle.db.apply import ApplyReport, apply_config
 from trustcycle.db.models import (
@@ -29,6 +28,7 @@ from trustcycle.db.models import (
     Process,
     ReturnVersion,
 )
+from trustcycle.trust import load_config
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "config" / "examples" / "rutland-2010"

@@ -16,9 +16,10 @@ from prefect.schedules import Schedule
 from prefect.server.schemas.schedules import CronSchedule, RRuleSchedule
 
 from deployments.build import DeploymentPlan, build, plan
-from trustcycle.config import TrustConfig, load_config
-from trustcycle.timeline import resolve_year
-from trustcycle.workdays import at_local
+from trustcycle.calendar.timeline import resolve_year
+from trustcycle.calendar.workdays import at_local
+from trustcycle.config import TrustConfig
+from trustcycle.trust import load_config
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIGS = [ROOT / "config", ROOT / "config" / "examples" / "rutland-2010"]

@@ -10,9 +10,9 @@ from docx import Document
 
 from tests.integration.drafts_support import RUTLAND, rutland, seed
 from trustcycle.cli import main
-from trustcycle.config import load_config
 from trustcycle.db import Database
-from trustcycle.papers import load_attendance
+from trustcycle.papers.assemble import load_attendance
+from trustcycle.trust import load_config
 
 
 @pytest.fixture

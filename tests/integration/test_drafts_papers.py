@@ -15,7 +15,7 @@ from tests.integration.drafts_support import record, rutland, seed
 from trustcycle.config import TrustConfig
 from trustcycle.db import Database
 from trustcycle.db.models import AuditLog, Draft
-from trustcycle.papers import build_and_store, draft_content, papers_copy, record_decision
+from trustcycle.papers.assemble import build_and_store, draft_content, papers_copy, record_decision
 
 NOW = pendulum.datetime(2010, 6, 25, 9, 0, tz="Europe/London")
 

@@ -26,9 +26,9 @@ from tasks.signoff import remind_waiting_signoffs
 from tests.clocks import use_database, wall_clock
 from tests.integration.drafts_support import RUTLAND, rutland, seed
 from tests.plugins.smtp_sink import SmtpTestServer
-from trustcycle import clock
+from trustcycle.calendar import clock
 from trustcycle.db import Database
-from trustcycle.signoff import reminder_due, signoff_tags
+from trustcycle.papers.signoff import reminder_due, signoff_tags
 
 pytestmark = pytest.mark.usefixtures("prefect_harness", "mail_settings")
 

@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
+from trustcycle.calendar.timeline import resolve_year
 from trustcycle.cli import main
-from trustcycle.config import load_config
 from trustcycle.config.json_schema import MODELINE, schema_file_name
 from trustcycle.scaffold import PARTNER_CATEGORIES
-from trustcycle.timeline import resolve_year
+from trustcycle.trust import load_config
 
 FILES = ["bodies.yaml", "calendar.yaml", "partners.yaml", "priorities.yaml", "trust.yaml"]
 FLAGS = [

@@ -14,8 +14,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 
 from tests.integration.portal_support import BASE, SECRET, Portal
+from trustcycle.chasing import links
 from trustcycle.db import Database
-from trustcycle.portal import create_app, csrf, links
+from trustcycle.portal import create_app, csrf
 from trustcycle.portal.client import submit_via_portal
 
 PROCESS = "child_poverty_strategy"

@@ -16,10 +16,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from tests.integration.portal_support import DURING_CYCLE, SECRET, Portal
-from trustcycle.clock import FixedClock, use_clock
+from trustcycle.calendar.clock import FixedClock, use_clock
+from trustcycle.chasing import links
 from trustcycle.db import Database
 from trustcycle.db.models import ReturnVersion
-from trustcycle.portal import links
 
 PROCESS = "child_poverty_strategy"
 MEASURE = {"m-1-measure": "Refer families to debt advice"}

@@ -14,8 +14,8 @@ from tests.integration.portal_support import (
     SECRET,
     Portal,
 )
-from trustcycle.clock import FixedClock, use_clock
-from trustcycle.portal import links
+from trustcycle.calendar.clock import FixedClock, use_clock
+from trustcycle.chasing import links
 from trustcycle.portal.client import submit_via_portal
 
 

@@ -18,10 +18,10 @@ from tests.integration.portal_support import (
     OPENED,
     Portal,
 )
+from trustcycle.chasing.requests import select_due
 from trustcycle.db.models import AuditLog, OutboxMessage, ReturnVersion
 from trustcycle.portal import submit_scripted
 from trustcycle.portal.client import submit_via_portal
-from trustcycle.requests import select_due
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 

@@ -18,7 +18,7 @@ from tests.integration.portal_support import (
     Portal,
     build_portal,
 )
-from trustcycle.clock import use_clock
+from trustcycle.calendar.clock import use_clock
 from trustcycle.db import Database
 from trustcycle.db.models import ReturnVersion
 from trustcycle.portal.client import submit_via_portal

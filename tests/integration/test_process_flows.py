@@ -15,11 +15,11 @@ from sqlalchemy import func, select
 from flows.processes import child_poverty_strategy, joint_needs_analysis
 from tests.integration.drafts_support import RUTLAND, rutland, seed
 from tests.plugins.smtp_sink import SmtpTestServer
-from trustcycle.clock import FixedClock, use_clock
+from trustcycle.calendar.clock import FixedClock, use_clock
+from trustcycle.chasing.progress import Progress, reviews_triggered
+from trustcycle.chasing.returns import record_return, resolve_owed
 from trustcycle.db import Database
 from trustcycle.db.models import AuditLog, Draft, OutboxMessage, Process
-from trustcycle.progress import Progress, reviews_triggered
-from trustcycle.returns import record_return, resolve_owed
 
 pytestmark = pytest.mark.usefixtures("prefect_harness", "mail_settings")
 

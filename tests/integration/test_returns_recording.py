@@ -22,13 +22,18 @@ from flows.record_return import record_return
 from tests.clocks import wall_clock
 from tests.integration.test_chase_fixtures import OFFICER, write_config
 from tests.plugins.smtp_sink import SmtpTestServer
+from trustcycle.calendar.clock import FixedClock, use_clock
+from trustcycle.chasing.return_shapes import (
+    CyppReturn,
+    Person,
+    PriorityProgress,
+    RepresentationReturn,
+)
 from trustcycle.cli import main as cli
-from trustcycle.clock import FixedClock, use_clock
-from trustcycle.config import load_config
 from trustcycle.db import Database
 from trustcycle.db.apply import apply_config
 from trustcycle.db.models import AuditLog, ContributionRequest, ReturnVersion
-from trustcycle.return_shapes import CyppReturn, Person, PriorityProgress, RepresentationReturn
+from trustcycle.trust import load_config
 
 # Fixtures of the shared plugins, made visible to this module's tests.
 

@@ -21,7 +21,7 @@ from sqlalchemy import select
 from flows.assemble_draft import SignOff, assemble_draft, scripted_signoff
 from tests.integration.drafts_support import RUTLAND, record, rutland, seed
 from tests.plugins.smtp_sink import SmtpTestServer
-from trustcycle.clock import FixedClock, use_clock
+from trustcycle.calendar.clock import FixedClock, use_clock
 from trustcycle.db import Database
 from trustcycle.db.models import AuditLog, Draft, Notification
 

@@ -12,9 +12,10 @@ import pendulum
 import pytest
 from icalendar import Calendar
 
-from trustcycle.calendar_ics import meeting_ics, timeline_ics
-from trustcycle.config import TrustConfig, load_config
-from trustcycle.timeline import resolve_process
+from trustcycle.calendar.ics import meeting_ics, timeline_ics
+from trustcycle.calendar.timeline import resolve_process
+from trustcycle.config import TrustConfig
+from trustcycle.trust import load_config
 
 ROOT = Path(__file__).resolve().parents[2]
 STAMP = pendulum.datetime(2026, 4, 2, 9, 0, tz="Europe/London")

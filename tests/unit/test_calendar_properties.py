@@ -22,10 +22,8 @@ import pendulum
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from trustcycle.chase import Action, RungDay, decide, last_sent_index, rung_days
-from trustcycle.config.schema import Rung
-from trustcycle.meetings import nth_weekday, occurrences, parse_rule
-from trustcycle.workdays import (
+from trustcycle.calendar.meetings import nth_weekday, occurrences, parse_rule
+from trustcycle.calendar.workdays import (
     Roll,
     add_working_days,
     clear_days_before,
@@ -35,6 +33,8 @@ from trustcycle.workdays import (
     working_days_between,
     working_days_in,
 )
+from trustcycle.chasing.rules import Action, RungDay, decide, last_sent_index, rung_days
+from trustcycle.config.schema import Rung
 
 settings.register_profile(
     "calendar",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-from trustcycle.chase import (
+from trustcycle.chasing.rules import (
     NONE_SENT,
     Action,
     decide,
@@ -16,8 +16,8 @@ from trustcycle.chase import (
     requests_due_to_open,
     rung_days,
 )
-from trustcycle.config import load_config
 from trustcycle.config.schema import Rung
+from trustcycle.trust import load_config
 
 LADDER = [
     Rung(name="before_10", working_days=-10),

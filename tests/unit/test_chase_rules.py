@@ -8,7 +8,13 @@ from __future__ import annotations
 
 from datetime import date
 
-from trustcycle.chase import NONE_SENT, RequestDates, late_request_dates, next_rung, rung_days
+from trustcycle.chasing.rules import (
+    NONE_SENT,
+    RequestDates,
+    late_request_dates,
+    next_rung,
+    rung_days,
+)
 from trustcycle.config.schema import Rung
 
 REQUEST, DEADLINE, CUTOFF = date(2010, 5, 17), date(2010, 6, 17), date(2010, 6, 25)

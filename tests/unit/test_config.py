@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from trustcycle.config import ConfigError, load_config
+from trustcycle.config import ConfigError
+from trustcycle.trust import load_config
 
 ROOT = Path(__file__).resolve().parents[2]
 RUTLAND = ROOT / "config" / "examples" / "rutland-2010"

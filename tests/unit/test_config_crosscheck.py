@@ -1,4 +1,4 @@
-"""One test per rule of `trustcycle/config/crosscheck.py`: each breaks the Rutland 2010
+"""One test per rule of `trustcycle/calendar/checks.py`: each breaks the Rutland 2010
 configuration in one place and expects exactly one line naming the file, key and rule.
 
 Dates are worked out by hand from the seed's calendar (weekdays and the 2010 England bank
@@ -14,8 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from trustcycle.config import ConfigError, load_config
+from trustcycle.config import ConfigError
 from trustcycle.paths import templates_dir
+from trustcycle.trust import load_config
 
 RUTLAND = Path(__file__).resolve().parents[2] / "config" / "examples" / "rutland-2010"
 MEMBERSHIP_LADDER = """      - {name: before_10, working_days: -10}

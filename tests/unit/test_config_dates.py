@@ -15,8 +15,9 @@ from pathlib import Path
 import pendulum
 import pytest
 
-from trustcycle.config import ConfigError, load_config
-from trustcycle.timeline import resolve_year, timeline
+from trustcycle.calendar.timeline import resolve_year, timeline
+from trustcycle.config import ConfigError
+from trustcycle.trust import load_config
 
 ROOT = Path(__file__).resolve().parents[2]
 RUTLAND = ROOT / "config" / "examples" / "rutland-2010"

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from trustcycle.attendance import parse_csv
-from trustcycle.config import TrustConfig, load_config
+from trustcycle.config import TrustConfig
 from trustcycle.drafts import cypp
 from trustcycle.drafts.context import build_report
 from trustcycle.drafts.document import Report, Table
@@ -19,6 +19,7 @@ from trustcycle.portal.forms import validate
 from trustcycle.portal.scripted import scripted_answer
 from trustcycle.portal.service import ask_from_config
 from trustcycle.simulation import scripted_returns
+from trustcycle.trust import load_config
 
 ROOT = Path(__file__).resolve().parents[2]
 WRITTEN = date(2026, 5, 27)

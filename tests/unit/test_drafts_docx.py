@@ -17,12 +17,13 @@ from docx.oxml.ns import qn
 from docx.shared import Cm, Pt
 
 from tests.fixtures.returns import PROCESSES, records
-from trustcycle.config import TrustConfig, load_config
+from trustcycle.config import TrustConfig
 from trustcycle.drafts.context import build_report
 from trustcycle.drafts.document import Report
 from trustcycle.drafts.docx_writer import CELL_PAD_TWIPS, CHAR_TWIPS, render_docx
 from trustcycle.drafts.house_style import build_reference
 from trustcycle.drafts.inputs import DraftInputs
+from trustcycle.trust import load_config
 
 RUTLAND = Path(__file__).resolve().parents[2] / "config" / "examples" / "rutland-2010"
 WRITTEN = date(2010, 5, 28)

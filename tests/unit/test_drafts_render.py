@@ -10,11 +10,12 @@ from docx import Document
 from markdown_it import MarkdownIt
 
 from tests.fixtures.returns import HOSTILE, PROCESSES, records
-from trustcycle.config import TrustConfig, load_config
+from trustcycle.config import TrustConfig
 from trustcycle.drafts.context import build_report
 from trustcycle.drafts.document import Report
 from trustcycle.drafts.inputs import DraftInputs
 from trustcycle.drafts.render import md_text, render, render_docx, render_html, render_markdown
+from trustcycle.trust import load_config
 
 RUTLAND = Path(__file__).resolve().parents[2] / "config" / "examples" / "rutland-2010"
 

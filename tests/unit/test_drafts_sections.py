@@ -9,10 +9,11 @@ from pathlib import Path
 import pytest
 
 from tests.fixtures.returns import records
-from trustcycle.config import TrustConfig, load_config
+from trustcycle.config import TrustConfig
 from trustcycle.drafts import cypp, membership, strategy
 from trustcycle.drafts.document import Bullets, Table
 from trustcycle.drafts.inputs import AttendanceRecord, complete
+from trustcycle.trust import load_config
 
 RUTLAND = Path(__file__).resolve().parents[2] / "config" / "examples" / "rutland-2010"
 MEETING = date(2010, 6, 8)

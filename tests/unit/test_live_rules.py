@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from trustcycle.chase import RequestDates, late_request_dates
-from trustcycle.clock import SHIFT_ENV, SystemClock
-from trustcycle.config import load_config
+from trustcycle.calendar.clock import SHIFT_ENV, SystemClock
+from trustcycle.chasing.rules import RequestDates, late_request_dates
 from trustcycle.config.years import cycle_year_of, for_year
-from trustcycle.signoff import answer_problem, working_days_left
+from trustcycle.papers.signoff import answer_problem, working_days_left
+from trustcycle.trust import load_config
 
 ROOT = Path(__file__).resolve().parents[2]
 

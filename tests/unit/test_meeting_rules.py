@@ -8,7 +8,7 @@ from __future__ import annotations
 import pendulum
 import pytest
 
-from trustcycle.meetings import Recurrence, occurrences, parse_rule
+from trustcycle.calendar.meetings import Recurrence, occurrences, parse_rule
 
 D = pendulum.date
 FIRST_MONDAY_OF_JUNE = parse_rule("first Monday of Jun")

@@ -3,7 +3,7 @@
 import pendulum
 import pytest
 
-from trustcycle.meetings import occurrences, parse_rule
+from trustcycle.calendar.meetings import occurrences, parse_rule
 
 D = pendulum.date
 

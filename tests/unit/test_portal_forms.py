@@ -8,7 +8,8 @@ import zipfile
 import pendulum
 import pytest
 
-from trustcycle.portal import forms, links, uploads
+from trustcycle.chasing import links
+from trustcycle.portal import forms, uploads
 
 SECRET = b"unit-test-secret-0123456789abcdefghijk"
 NOW = pendulum.datetime(2010, 6, 1, 9, tz="Europe/London")

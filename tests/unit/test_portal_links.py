@@ -5,7 +5,8 @@ from __future__ import annotations
 import pendulum
 import pytest
 
-from trustcycle.portal import csrf, links
+from trustcycle.chasing import links
+from trustcycle.portal import csrf
 
 SECRET = b"unit-tests-secret-0123456789abcdefghijkl"
 TOKEN = "t" * 43

@@ -10,7 +10,8 @@ import pendulum
 import pytest
 
 from tests.faults.portal_files import bomb_workbook, workbook
-from trustcycle.portal import archive, links, tables, uploads
+from trustcycle.chasing import links
+from trustcycle.portal import archive, tables, uploads
 
 CSV_1252 = "indicator,period,source,value,comparator\nPupils’ attainment – £ spent,2009,DfE,5,6\n"
 SECRET = b"unit-test-secret-0123456789abcdefghijk"

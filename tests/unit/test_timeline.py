@@ -5,8 +5,8 @@ from pathlib import Path
 import pendulum
 import pytest
 
-from trustcycle.config import load_config
-from trustcycle.timeline import resolve_year, timeline
+from trustcycle.calendar.timeline import resolve_year, timeline
+from trustcycle.trust import load_config
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -42,7 +42,7 @@ def test_membership_review_cutoff_steps_over_the_spring_bank_holiday(rutland) ->
 
 
 def test_the_timeline_is_in_date_order_and_on_working_days(rutland) -> None:  # type: ignore[no-untyped-def]
-    from trustcycle.workdays import is_working_day
+    from trustcycle.calendar.workdays import is_working_day
 
     steps = timeline(rutland, 2010)
     assert [s.at for s in steps] == sorted(s.at for s in steps)
@@ -60,7 +60,7 @@ def test_month_day_references_follow_the_cycle_year() -> None:
 
 
 def test_the_timeline_table_marks_steps_from_what_was_recorded(rutland) -> None:  # type: ignore[no-untyped-def]
-    from trustcycle.timeline import Recorded, timeline_markdown
+    from trustcycle.calendar.timeline import Recorded, timeline_markdown
 
     recorded = Recorded(done={("membership_review", "request"): pendulum.date(2010, 4, 6),
                               ("membership_review", "reminder:before_3"):
@@ -79,7 +79,7 @@ def test_the_timeline_table_marks_steps_from_what_was_recorded(rutland) -> None:
 
 
 def test_a_step_done_after_its_day_or_audited_late_is_marked_done_late(rutland) -> None:  # type: ignore[no-untyped-def]
-    from trustcycle.timeline import Recorded, timeline_markdown
+    from trustcycle.calendar.timeline import Recorded, timeline_markdown
 
     recorded = Recorded(done={("membership_review", "request"): pendulum.date(2010, 4, 9)})
     text = timeline_markdown(rutland, 2010, pendulum.date(2010, 4, 9), "membership_review",

@@ -3,7 +3,7 @@
 import pendulum
 import pytest
 
-from trustcycle.workdays import (
+from trustcycle.calendar.workdays import (
     Roll,
     add_working_days,
     at_local,

@@ -6,11 +6,11 @@ import argparse
 from datetime import date
 from pathlib import Path
 
-from trustcycle import clock
 from trustcycle.attendance import AttendanceError, import_csv, record_attendance
+from trustcycle.calendar import clock
 from trustcycle.cli import UserError
-from trustcycle.config import load_config
 from trustcycle.db import Database
+from trustcycle.trust import load_config
 
 ACTOR = "cli"
 

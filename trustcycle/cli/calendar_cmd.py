@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from trustcycle.calendar_ics import timeline_ics
-from trustcycle.config import load_config
-from trustcycle.timeline import timeline
+from trustcycle.calendar.ics import timeline_ics
+from trustcycle.calendar.timeline import timeline
+from trustcycle.trust import load_config
 
 
 def _show(args: argparse.Namespace) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from trustcycle.config import load_config
+from trustcycle.trust import load_config
 
 
 def _check(args: argparse.Namespace) -> int:

@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from trustcycle import clock
+from trustcycle.calendar import clock
 from trustcycle.cli import UserError
 from trustcycle.doctor.findings import (
     PORTAL_SECRET_ENV,

@@ -6,13 +6,13 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from trustcycle import clock
+from trustcycle.calendar import clock
+from trustcycle.chasing.requests import RequestError
 from trustcycle.cli import UserError
-from trustcycle.config import load_config
 from trustcycle.db import Database
 from trustcycle.drafts.render import FORMATS
-from trustcycle.papers import PapersError, build_and_store, draft_content
-from trustcycle.requests import RequestError
+from trustcycle.papers.assemble import PapersError, build_and_store, draft_content
+from trustcycle.trust import load_config
 
 DRAFT_KINDS = ("membership_review", "cypp_annual_review", "joint_needs_analysis",
                "child_poverty_strategy")

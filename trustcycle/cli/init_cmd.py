@@ -15,12 +15,12 @@ from typing import TypeVar
 
 from pydantic import TypeAdapter, ValidationError
 
-from trustcycle import clock
+from trustcycle.calendar import clock
+from trustcycle.calendar.meetings import parse_rule
 from trustcycle.cli import UserError
-from trustcycle.config import ConfigError, load_config
+from trustcycle.config import ConfigError
 from trustcycle.config.json_schema import SCHEMA_DIR, write_schemas
 from trustcycle.config.schema import Email, Ident, Line
-from trustcycle.meetings import parse_rule
 from trustcycle.scaffold import (
     BODIES,
     DEFAULT_RECEIVING,
@@ -33,6 +33,7 @@ from trustcycle.scaffold import (
     scaffold,
     trust_id_from,
 )
+from trustcycle.trust import load_config
 
 T = TypeVar("T")
 Check = Callable[[str], T]

@@ -11,14 +11,14 @@ import argparse
 import os
 from pathlib import Path
 
-from trustcycle.config import load_config
+from trustcycle.trust import load_config
 
 DEFAULT_UPLOADS = Path("var/uploads")
 
 
 def _secret(block: str | None) -> bytes:
+    from trustcycle.chasing.links import SECRET_ENV, check_secret
     from trustcycle.cli import UserError
-    from trustcycle.portal.links import SECRET_ENV, check_secret
 
     if os.environ.get(SECRET_ENV):
         value: str = os.environ[SECRET_ENV]

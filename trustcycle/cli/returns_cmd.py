@@ -11,17 +11,17 @@ import getpass
 import json
 from pathlib import Path
 
-from trustcycle import clock
-from trustcycle.cli import UserError
-from trustcycle.config import load_config
-from trustcycle.db import Database
-from trustcycle.returns import (
+from trustcycle.calendar import clock
+from trustcycle.chasing.returns import (
     RequestError,
     list_requests,
     record_return,
     resolve_owed,
     waive_return,
 )
+from trustcycle.cli import UserError
+from trustcycle.db import Database
+from trustcycle.trust import load_config
 
 
 def _actor() -> str:

@@ -61,7 +61,7 @@ def prefect_environment(quiet: bool) -> None:
 
 
 def _simulate(args: argparse.Namespace) -> int:
-    from trustcycle.config import load_config
+    from trustcycle.trust import load_config
 
     out = Path(args.out).resolve()
     load_config(args.config)  # fail on a bad configuration before touching DIR

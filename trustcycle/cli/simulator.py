@@ -21,15 +21,15 @@ from sqlalchemy import func, select
 from flows.cycle import run_cycle
 from tasks.chase import read_config, shared_database
 from trustcycle.attendance import import_scenario_attendance
-from trustcycle.clock import FixedClock, use_clock
+from trustcycle.calendar.clock import FixedClock, use_clock
+from trustcycle.calendar.timeline import timeline
+from trustcycle.chasing.report import ProcessSummary, emails_sent, summary_json, year_summary
+from trustcycle.chasing.requests import partner_ids, process_ids
 from trustcycle.config.loader import TrustConfig
 from trustcycle.db import Database
 from trustcycle.db.models import ContributionRequest, Draft, Process
 from trustcycle.mail.sink import MailSink
-from trustcycle.report import ProcessSummary, emails_sent, summary_json, year_summary
-from trustcycle.requests import partner_ids, process_ids
 from trustcycle.simulation import ScriptedReturn, days_to_visit, scripted_returns
-from trustcycle.timeline import timeline
 
 ANSWER_HOUR = 8  # scripted partners answer before the 09:00 chase
 CYCLE_HOUR = 9  # the cycle driver's hour on each visited day
@@ -68,7 +68,7 @@ class ScriptedPartners:
 
     def answer(self, answer: ScriptedReturn) -> None:
         """Submit one scripted return at 08:30 on its day, before the 09:00 chase."""
-        from trustcycle.portal.links import config_cycle_end, token_link
+        from trustcycle.chasing.links import config_cycle_end, token_link
         from trustcycle.portal.scripted import submit_scripted
 
         assert answer.day is not None

@@ -14,7 +14,6 @@ import pendulum
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from trustcycle import meetings as rules
 from trustcycle.config import schema, strict_yaml
 from trustcycle.config.errors import ConfigError, Problem
 from trustcycle.text import sanitise_line
@@ -33,7 +32,7 @@ M = TypeVar("M", bound=BaseModel)
 
 @dataclass(frozen=True)
 class TrustConfig:
-    """A whole, validated configuration. Dates are resolved by `trustcycle.timeline`."""
+    """A whole, validated configuration. Dates are resolved by `trustcycle.calendar.timeline`."""
 
     directory: Path
     trust: schema.Trust
@@ -62,28 +61,8 @@ class TrustConfig:
         candidate = pendulum.date(start.year, month, day)
         return candidate if candidate >= start else candidate.add(years=1)
 
-    def meetings(
-        self, body_id: str, year: int | None = None, margin_months: int = 6
-    ) -> list[pendulum.DateTime]:
-        """The body's meetings from the cycle's start to `margin_months` after its end."""
-        body = self.bodies[body_id]
-        start, end = self.cycle_bounds(year)
-        end = end.add(months=margin_months)
-        days: dict[pendulum.Date, pendulum.DateTime] = {}
-        for rule in body.meetings.rules:
-            lo = max(start, _as_date(rule.starts)) if rule.starts else start
-            hi = min(end, _as_date(rule.ends)) if rule.ends else end
-            for day in rules.occurrences(rules.parse_rule(rule.rule), lo, hi):
-                days[day] = rules.meeting_times([day], rule.time)[0]
-        for d in body.meetings.dates:
-            day = _as_date(d)
-            if start <= day <= end:
-                days[day] = rules.meeting_times([day], body.meetings.time)[0]
-        cancelled = {_as_date(d) for d in body.meetings.cancelled}
-        return [days[d] for d in sorted(days) if d not in cancelled]
 
-
-def _as_date(value: Any) -> pendulum.Date:
+def as_date(value: Any) -> pendulum.Date:
     return pendulum.date(value.year, value.month, value.day)
 
 
@@ -140,10 +119,11 @@ def _parse(path: Path, model: type[M]) -> M:
         raise ConfigError(_problems(path, exc)) from None
 
 
-def load_config(directory: Path | str = "config", *, scenario: Path | None = None) -> TrustConfig:
-    """Load and validate every file; raise `ConfigError` listing every problem found."""
-    from trustcycle.config.crosscheck import crosscheck
+def parse_config(directory: Path | str = "config", *, scenario: Path | None = None) -> TrustConfig:
+    """Parse and validate every file on its own; raise `ConfigError` listing every problem.
 
+    The rules that cross files and need the calendar run in `trustcycle.trust.load_config`.
+    """
     directory = Path(directory)
     if not directory.is_dir():
         raise ConfigError.one(directory, "(directory)", "is not a configuration directory")
@@ -172,5 +152,4 @@ def load_config(directory: Path | str = "config", *, scenario: Path | None = Non
         processes=parsed["calendar.yaml"].processes,  # type: ignore[attr-defined]
         scenario=scenario_file,
     )
-    crosscheck(cfg, scenario_path)
     return cfg

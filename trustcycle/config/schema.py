@@ -3,7 +3,7 @@
 One YAML file per model at the top of this module (`trust.yaml`, `partners.yaml`,
 `bodies.yaml`, `priorities.yaml`, `calendar.yaml`, and optionally `scenario.yaml`).
 Field-level rules live here; rules that cross files (unknown ids, a deadline before its
-request) live in `trustcycle.config.crosscheck`.
+request) live in `trustcycle.calendar.checks`.
 """
 
 from __future__ import annotations

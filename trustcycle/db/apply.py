@@ -19,7 +19,9 @@ import pendulum
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from trustcycle import TIMEZONE, clock
+from trustcycle import TIMEZONE
+from trustcycle.calendar import clock
+from trustcycle.calendar.meetings import body_meetings
 from trustcycle.config import TrustConfig, schema
 from trustcycle.db.models import (
     AuditLog,
@@ -322,7 +324,7 @@ def _apply_meetings(run: _Applier, cfg: TrustConfig, body_rows: dict[str, Body])
     hi = _local_midnight(end.add(months=MEETING_MARGIN_MONTHS).add(days=1))
     for bid in cfg.bodies:
         body_id = body_rows[bid].id
-        wanted = cfg.meetings(bid, margin_months=MEETING_MARGIN_MONTHS)
+        wanted = body_meetings(cfg, bid, margin_months=MEETING_MARGIN_MONTHS)
         query = select(Meeting).where(
             Meeting.body_id == body_id, Meeting.starts_at >= lo, Meeting.starts_at < hi
         )

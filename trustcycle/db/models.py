@@ -5,7 +5,7 @@ SQLAlchemy 2.0 typed mappings, no Prefect. Two rules hold everywhere:
 - nothing is deleted that history depends on: partners, contacts, memberships, bodies and
   processes removed from the configuration get `retired_at`; meetings get `cancelled`;
 - no timestamp is invented here: every instant is passed in by the caller, who reads it
-  from `trustcycle.clock` (the one time seam).
+  from `trustcycle.calendar.clock` (the one time seam).
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ from trustcycle.text import sanitise_line
 
 # Secrets the checks read from the environment (or the CLI from a Prefect Secret block).
 SMTP_PASSWORD_ENV = "TRUSTCYCLE_SMTP_PASSWORD"
-PORTAL_SECRET_ENV = "TRUSTCYCLE_PORTAL_SECRET"  # trustcycle.portal.links.SECRET_ENV
+PORTAL_SECRET_ENV = "TRUSTCYCLE_PORTAL_SECRET"  # trustcycle.chasing.links.SECRET_ENV
 
 
 class Status(str, Enum):

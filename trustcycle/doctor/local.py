@@ -11,9 +11,10 @@ import holidays
 import pendulum
 
 from trustcycle import TIMEZONE
-from trustcycle.config import ConfigError, TrustConfig, load_config
+from trustcycle.config import ConfigError, TrustConfig
 from trustcycle.config.loader import FILES
 from trustcycle.doctor.findings import Finding, fail, ok, one_line, warn
+from trustcycle.trust import load_config
 
 PLACEHOLDER = "FILL IN"  # what `trustcycle init` leaves for the officer to replace
 MIN_BANK_HOLIDAYS = 8  # England has had at least 8 a year since 1978

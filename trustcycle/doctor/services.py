@@ -20,6 +20,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
+from trustcycle.chasing.links import MIN_SECRET_CHARS, SECRET_ENV
 from trustcycle.db.session import DatabaseUrlError, alembic_config, make_engine, resolve_url
 from trustcycle.doctor.findings import Finding, fail, ok, one_line, skip, warn
 from trustcycle.mail.senders import RelayRefused, ServerUnavailable, YagmailSender
@@ -29,7 +30,6 @@ from trustcycle.mail.settings import (
     is_loopback,
     load_smtp_settings,
 )
-from trustcycle.portal.links import MIN_SECRET_CHARS, SECRET_ENV
 
 TIMEOUT = 5.0  # seconds to wait for any one service
 CLOCK_TOLERANCE = 30.0  # seconds; the Date header has whole seconds

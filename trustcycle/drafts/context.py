@@ -11,14 +11,14 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date
 
-from trustcycle import clock
+from trustcycle.calendar import clock
+from trustcycle.calendar.dates import long_date, long_iso
+from trustcycle.calendar.timeline import ProcessDates, resolve_process
 from trustcycle.config.loader import TrustConfig
 from trustcycle.config.schema import ProcessKind
 from trustcycle.drafts import cypp, membership, needs, strategy
-from trustcycle.drafts.dates import long_date, long_iso
 from trustcycle.drafts.document import Contact, Report, Section, Table, table
 from trustcycle.drafts.inputs import DraftInputs, ReturnRecord, complete, returns_sha256
-from trustcycle.timeline import ProcessDates, resolve_process
 
 PURPOSE = {
     ProcessKind.membership_review: (

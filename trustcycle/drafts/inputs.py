@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any
 
-from trustcycle.chase import partners_asked
+from trustcycle.config.asked import partners_asked
 from trustcycle.config.loader import TrustConfig
 
 RECEIVED = "received"

@@ -15,10 +15,10 @@ from datetime import date, timedelta
 
 import pendulum
 
+from trustcycle.calendar.dates import long_date, long_iso
 from trustcycle.config import schema
 from trustcycle.config.loader import TrustConfig
 from trustcycle.drafts import payloads as pl
-from trustcycle.drafts.dates import long_date, long_iso
 from trustcycle.drafts.document import Bullets, Para, Section, paras, table
 from trustcycle.drafts.inputs import AttendanceRecord, ReturnRecord
 

@@ -28,7 +28,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import case, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from trustcycle import clock
+from trustcycle.calendar import clock
 from trustcycle.db.models import OutboxStatus
 from trustcycle.db.session import begin_immediate
 from trustcycle.mail.message import OutgoingMessage

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from trustcycle import clock
+from trustcycle.calendar import clock
 from trustcycle.db.models import OutboxMessage, OutboxStatus, message_id_for
 from trustcycle.mail.message import Attachment, check_addresses, check_header
 from trustcycle.outbox.rows import T

@@ -1,7 +1,7 @@
-"""The partner returns portal: signed per-request links, structured returns, no accounts.
+"""The partner returns portal: structured returns through signed links, no accounts.
 
-Public names are loaded on first use, so that `trustcycle.portal.links` (which the chase's
-emails need) can be imported without loading FastAPI.
+The links are `trustcycle.chasing.links` (the chase's emails make them; the portal checks
+them). Public names are loaded on first use, so importing this package loads no FastAPI.
 """
 
 from __future__ import annotations
@@ -12,12 +12,12 @@ from typing import Any
 _EXPORTS = {
     "asubmit_via_portal": "trustcycle.portal.client",
     "create_app": "trustcycle.portal.app",
-    "portal_link": "trustcycle.portal.links",
+    "portal_link": "trustcycle.chasing.links",
     "scripted_answer": "trustcycle.portal.scripted",
-    "secret_from_env": "trustcycle.portal.links",
+    "secret_from_env": "trustcycle.chasing.links",
     "submit_scripted": "trustcycle.portal.scripted",
     "submit_via_portal": "trustcycle.portal.client",
-    "token_link": "trustcycle.portal.links",
+    "token_link": "trustcycle.chasing.links",
 }
 
 __all__ = sorted(_EXPORTS)

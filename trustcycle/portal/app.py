@@ -21,10 +21,11 @@ from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from trustcycle import clock
+from trustcycle.calendar import clock
+from trustcycle.chasing import links
 from trustcycle.config.loader import TrustConfig
 from trustcycle.db import Database
-from trustcycle.portal import csrf, forms, links, tables, uploads
+from trustcycle.portal import csrf, forms, tables, uploads
 from trustcycle.portal.service import (
     RequestPage,
     read_page,

@@ -13,7 +13,7 @@ import hmac
 import re
 import secrets
 
-from trustcycle.portal.links import derive_key
+from trustcycle.chasing.links import derive_key
 
 COOKIE = "tc_csrf"
 FIELD = "csrf_token"

@@ -1,6 +1,6 @@
 """The portal's units of work: read a request for its page, and record a submission.
 
-Recording goes through `trustcycle.returns.record_return` (the one path that stores a
+Recording goes through `trustcycle.chasing.returns.record_return` (the one path that stores a
 return, audits it, queues the receipt and stops the chase); this module only adds the
 uploaded files, which it stores durably before the database transaction begins.
 """
@@ -16,14 +16,15 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, joinedload, selectinload
 
-from trustcycle import TIMEZONE, clock
-from trustcycle.chase import Owed
+from trustcycle import TIMEZONE
+from trustcycle.calendar import clock
+from trustcycle.chasing.returns import record_return
+from trustcycle.chasing.rules import Owed
 from trustcycle.config.loader import TrustConfig
 from trustcycle.db import Database
 from trustcycle.db.models import ContributionRequest, Process, ReturnVersion
 from trustcycle.portal.forms import Ask, PriorityAsk, Seat
 from trustcycle.portal.uploads import StoredFile
-from trustcycle.returns import record_return
 
 ACTOR = "portal"
 CHANNEL = "portal"

@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from trustcycle.chasing.requests import process_ids
 from trustcycle.config.loader import TrustConfig
 from trustcycle.db.models import (
     ContributionRequest,
@@ -17,7 +18,6 @@ from trustcycle.db.models import (
     Reminder,
     ReturnVersion,
 )
-from trustcycle.requests import process_ids
 
 
 @dataclass

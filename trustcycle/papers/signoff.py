@@ -10,7 +10,7 @@ from datetime import date
 
 import pendulum
 
-from trustcycle.workdays import working_days_in
+from trustcycle.calendar.workdays import working_days_in
 
 # Remind the officer when the papers day is this many working days away (or fewer).
 REMIND_WORKING_DAYS = 2

@@ -18,7 +18,18 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from trustcycle.chase import Owed, partners_asked
+from trustcycle.calendar.timeline import resolve_year
+from trustcycle.chasing.emails import receipt_email
+from trustcycle.chasing.requests import (
+    RequestError,
+    RequestView,
+    new_request,
+    partner_ids,
+    process_ids,
+    view_of,
+)
+from trustcycle.chasing.rules import Owed
+from trustcycle.config.asked import partners_asked
 from trustcycle.config.loader import TrustConfig
 from trustcycle.db.models import (
     AuditLog,
@@ -28,15 +39,6 @@ from trustcycle.db.models import (
     RequestStatus,
     ReturnVersion,
 )
-from trustcycle.requests import (
-    RequestError,
-    RequestView,
-    new_request,
-    partner_ids,
-    process_ids,
-    view_of,
-)
-from trustcycle.timeline import resolve_year
 
 PROCESSED = "processed"
 
@@ -130,7 +132,6 @@ def record_return(
     year: int | None = None,
 ) -> Recorded:
     """Store a new version of a return, mark its request received, audit it, queue a receipt."""
-    from trustcycle.mail.chase_emails import receipt_email
 
     data, stored = read_payload(file_path, payload)
     digest = hashlib.sha256(data).hexdigest()

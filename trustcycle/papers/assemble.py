@@ -19,6 +19,8 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from trustcycle.chasing.progress import progress
+from trustcycle.chasing.requests import local_day, process_ids
 from trustcycle.config.loader import TrustConfig
 from trustcycle.db.models import (
     Attendance,
@@ -36,8 +38,6 @@ from trustcycle.drafts.context import approved, build_report, needs_process
 from trustcycle.drafts.document import Report, report_from_json, report_to_json
 from trustcycle.drafts.inputs import AttendanceRecord, DraftInputs, ReturnRecord, inputs_sha256
 from trustcycle.drafts.render import FORMATS, render
-from trustcycle.progress import progress
-from trustcycle.requests import local_day, process_ids
 
 ACTOR = "trustcycle"
 STORED = (*FORMATS, "json")  # "json": the Report, for the approved papers' copy

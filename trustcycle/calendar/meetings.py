@@ -14,7 +14,8 @@ from datetime import time
 
 import pendulum
 
-from trustcycle.workdays import Roll, at_local, roll
+from trustcycle.calendar.workdays import Roll, at_local, roll
+from trustcycle.config.loader import TrustConfig, as_date
 
 _ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "last": -1}
 _WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
@@ -88,3 +89,24 @@ def occurrences(rule: Recurrence, start: pendulum.Date, end: pendulum.Date) -> l
 
 def meeting_times(dates: list[pendulum.Date], at: time) -> list[pendulum.DateTime]:
     return [at_local(d, at.hour, at.minute) for d in dates]
+
+
+def body_meetings(
+    cfg: TrustConfig, body_id: str, year: int | None = None, margin_months: int = 6
+) -> list[pendulum.DateTime]:
+    """The body's meetings from the cycle's start to `margin_months` after its end."""
+    body = cfg.bodies[body_id]
+    start, end = cfg.cycle_bounds(year)
+    end = end.add(months=margin_months)
+    days: dict[pendulum.Date, pendulum.DateTime] = {}
+    for rule in body.meetings.rules:
+        lo = max(start, as_date(rule.starts)) if rule.starts else start
+        hi = min(end, as_date(rule.ends)) if rule.ends else end
+        for day in occurrences(parse_rule(rule.rule), lo, hi):
+            days[day] = meeting_times([day], rule.time)[0]
+    for d in body.meetings.dates:
+        day = as_date(d)
+        if start <= day <= end:
+            days[day] = meeting_times([day], body.meetings.time)[0]
+    cancelled = {as_date(d) for d in body.meetings.cancelled}
+    return [days[d] for d in sorted(days) if d not in cancelled]

@@ -15,9 +15,10 @@ from enum import StrEnum
 
 import pendulum
 
+from trustcycle.calendar.workdays import add_working_days, is_working_day
 from trustcycle.config import schema
+from trustcycle.config.asked import partners_asked
 from trustcycle.config.loader import TrustConfig
-from trustcycle.workdays import add_working_days, is_working_day
 
 # The fixed position of "no rung sent yet" below every rung index.
 NONE_SENT = -1
@@ -112,19 +113,6 @@ def next_rung(rungs: Sequence[RungDay], last_sent: int, today: date) -> RungDay 
 
 
 # --- who owes a return ------------------------------------------------------------------
-
-
-def partners_asked(cfg: TrustConfig, spec: schema.ReturnSpec) -> list[str]:
-    """The partners a return is asked of, in configuration order."""
-    asked = spec.asked_of
-    leads = {p.lead_partner for p in cfg.priorities.values()} if asked.leads else set()
-    chosen = set(asked.partners)
-    cats = set(asked.categories)
-    return [
-        pid
-        for pid, partner in cfg.partners.items()
-        if asked.all or pid in leads or pid in chosen or partner.category in cats
-    ]
 
 
 @dataclass(frozen=True)

@@ -1,16 +1,13 @@
 """Opening contribution requests: one per (partner, return) asked, with its request email.
 
 A DB service: every function takes the session of the caller's unit of work and the
-instant from `trustcycle.clock`; nothing here commits.
+instant from `trustcycle.calendar.clock`; nothing here commits.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from functools import lru_cache
-from typing import TYPE_CHECKING
-from zoneinfo import ZoneInfo
 
 import pendulum
 from sqlalchemy import DateTime, delete, func, select, type_coerce, update
@@ -18,8 +15,17 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from trustcycle import TIMEZONE
-from trustcycle.chase import (
+from trustcycle.calendar.timeline import ProcessDates, resolve_year
+from trustcycle.calendar.workdays import at_local
+from trustcycle.chasing.emails import (
+    MailFault,
+    fault_alert,
+    missing_returns_report,
+    request_message_or_fault,
+    rung_key,
+    rung_message_or_fault,
+)
+from trustcycle.chasing.rules import (
     Action,
     Owed,
     RequestDates,
@@ -32,6 +38,7 @@ from trustcycle.chase import (
     returns_owed,
     rung_days,
 )
+from trustcycle.chasing.views import RequestView, local_day
 from trustcycle.config.loader import TrustConfig
 from trustcycle.db.models import (
     AuditLog,
@@ -43,12 +50,12 @@ from trustcycle.db.models import (
     RequestStatus,
     Trust,
 )
+from trustcycle.notices import late_step_notice
 from trustcycle.outbox import NewEmail, enqueue_many
-from trustcycle.timeline import ProcessDates, resolve_year
-from trustcycle.workdays import at_local
 
-if TYPE_CHECKING:  # chase_emails imports this module
-    from trustcycle.mail.chase_emails import MailFault
+# Read raw in the set-based selection: the model's UtcDateTime builds a pendulum instance
+# per value, which dominates the time of reading 20,000 requests.
+_RAW_INSTANT = DateTime(timezone=True)
 
 
 def _pdate(day: date) -> pendulum.Date:
@@ -57,48 +64,6 @@ def _pdate(day: date) -> pendulum.Date:
 
 class RequestError(ValueError):
     """An unknown trust, process, partner or return: nothing is stored or sent."""
-
-
-@dataclass(frozen=True)
-class RequestView:
-    """A contribution request as plain data, for rules and email contexts."""
-
-    id: int
-    token: str
-    process: str
-    partner: str
-    return_id: str
-    deadline_at: datetime
-    cutoff_at: datetime
-    opened_at: datetime
-    status: str
-
-    @property
-    def deadline_day(self) -> date:
-        return local_day(self.deadline_at)
-
-    @property
-    def cutoff_day(self) -> date:
-        return local_day(self.cutoff_at)
-
-    @property
-    def opened_day(self) -> date:
-        return local_day(self.opened_at)
-
-
-_LONDON = ZoneInfo(TIMEZONE)
-# Read raw in the set-based selection: the model's UtcDateTime builds a pendulum instance
-# per value, which dominates the time of reading 20,000 requests.
-_RAW_INSTANT = DateTime(timezone=True)
-
-
-@lru_cache(maxsize=4096)
-def local_day(when: datetime) -> date:
-    """The London calendar day of an instant (the DB hands instants back in UTC)."""
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)  # SQLite: stored naive, always UTC (db.models)
-    d = when.astimezone(_LONDON)
-    return date(d.year, d.month, d.day)
 
 
 def _aware(when: datetime) -> datetime:
@@ -200,7 +165,6 @@ def queue_request_emails(session: Session, cfg: TrustConfig, views: list[Request
     """Queue each new request's email: [(request, outbox id)]. A request whose email cannot
     be built is deleted again (the next run retries it) and the officer is alerted; every
     other partner is chased as usual."""
-    from trustcycle.mail.chase_emails import MailFault, fault_alert, request_message_or_fault
 
     built = [request_message_or_fault(cfg, v, now=now) for v in views]
     faults = [b for b in built if isinstance(b, MailFault)]
@@ -278,7 +242,6 @@ def record_collection_closed(session: Session, cfg: TrustConfig, process: str,
 def record_late_step(session: Session, cfg: TrustConfig, process: str, step: str,
                      due: date, done: date, now: datetime, what: str) -> None:
     """Audit a step done after its day, and tell the officer (once per process and step)."""
-    from trustcycle.mail.officer_emails import late_step_notice
 
     session.add(AuditLog(at=now, actor="catch-up", action="step.late", entity="process",
                          entity_id=process,
@@ -381,7 +344,6 @@ def rung_messages(cfg: TrustConfig, batch: list[DueRung], *,
                   now: datetime) -> list[NewEmail | MailFault]:
     """Each rung's email, rendered (pure: no session, so no lock held while rendering), or
     the fault that keeps one partner's email from being built."""
-    from trustcycle.mail.chase_emails import rung_message_or_fault
 
     return [rung_message_or_fault(cfg, d.request, d.rung, now=now) for d in batch]
 
@@ -396,7 +358,6 @@ def record_rungs(session: Session, cfg: TrustConfig, batch: list[DueRung], *,
     are `rung_messages(cfg, batch, now=now)` rendered before the transaction began. A rung
     whose email cannot be built gets no `Reminder` (it stays due) and alerts the officer.
     """
-    from trustcycle.mail.chase_emails import MailFault, fault_alert, rung_key
 
     if emails is None:
         emails = rung_messages(cfg, batch, now=now)
@@ -459,7 +420,6 @@ def mark_missing(session: Session, cfg: TrustConfig, views: list[RequestView], *
 def officer_report(session: Session, cfg: TrustConfig, process: str, process_row_id: int, *,
                    now: datetime) -> int:
     """Queue (once) the officer's list of a process's missing returns; the outbox id."""
-    from trustcycle.mail.chase_emails import missing_returns_report
 
     rows = session.execute(
         select(ContributionRequest, Partner.config_id)

@@ -10,16 +10,17 @@ from dataclasses import dataclass, field
 
 import pendulum
 
-from trustcycle.config import schema
-from trustcycle.config.errors import ConfigError, Problem
-from trustcycle.config.loader import TrustConfig
-from trustcycle.workdays import (
+from trustcycle.calendar.meetings import body_meetings
+from trustcycle.calendar.workdays import (
     Roll,
     add_working_days,
     at_local,
     clear_days_before,
     roll,
 )
+from trustcycle.config import schema
+from trustcycle.config.errors import ConfigError, Problem
+from trustcycle.config.loader import TrustConfig
 
 CALENDAR = "calendar.yaml"
 _ROLE_ROLL = {
@@ -58,7 +59,7 @@ class Step:
 
 def _meeting(cfg: TrustConfig, ref: schema.MeetingRef, year: int, key: str) -> pendulum.DateTime:
     body = cfg.bodies[ref.body]
-    all_meetings = cfg.meetings(ref.body, year)
+    all_meetings = body_meetings(cfg, ref.body, year)
     if ref.date is not None:
         day = cfg.day_of_cycle(ref.date, year)
         found = [m for m in all_meetings if m.date() == day]

@@ -14,6 +14,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from trustcycle import TIMEZONE
+from trustcycle.calendar.timeline import ProcessDates, Recorded
+from trustcycle.chasing.requests import process_ids
 from trustcycle.config import schema
 from trustcycle.config.loader import TrustConfig
 from trustcycle.db.models import (
@@ -24,8 +26,6 @@ from trustcycle.db.models import (
     OutboxMessage,
     Reminder,
 )
-from trustcycle.requests import process_ids
-from trustcycle.timeline import ProcessDates, Recorded
 
 
 @dataclass(frozen=True)

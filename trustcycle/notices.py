@@ -13,12 +13,12 @@ from datetime import date, datetime
 import pendulum
 
 from trustcycle import TIMEZONE
+from trustcycle.calendar.timeline import ProcessDates
 from trustcycle.config.loader import TrustConfig
 from trustcycle.drafts.render import CONTENT_TYPES
 from trustcycle.mail.message import Attachment
 from trustcycle.mail.render import render_email
 from trustcycle.outbox import NewEmail
-from trustcycle.timeline import ProcessDates
 
 _STEP_WORDS = {
     "request": "requests for returns",

@@ -23,11 +23,13 @@ from datetime import date
 import pendulum
 from icalendar import Calendar, Event
 
-from trustcycle import TIMEZONE, clock
-from trustcycle.chase import partners_asked
+from trustcycle import TIMEZONE
+from trustcycle.calendar import clock
+from trustcycle.calendar.dates import long_date
+from trustcycle.calendar.meetings import body_meetings
+from trustcycle.calendar.timeline import Step, resolve_process, timeline
+from trustcycle.config.asked import partners_asked
 from trustcycle.config.loader import TrustConfig
-from trustcycle.drafts.dates import long_date
-from trustcycle.timeline import Step, resolve_process, timeline
 
 PRODID = "-//trustcycle//Children's Trust statutory calendar//EN"
 METHOD = "PUBLISH"
@@ -247,7 +249,7 @@ def timeline_ics(cfg: TrustConfig, year: int | None = None,
                                      STEP_MINUTES, stamp, step_description(cfg, step, year),
                                      seq=seq))
     for bid, body in cfg.bodies.items():
-        for meeting in cfg.meetings(bid, year, margin_months=0):
+        for meeting in body_meetings(cfg, bid, year, margin_months=0):
             if start <= meeting.date() <= end:
                 cal.add_component(meeting_event(cfg, bid, meeting, stamp, year))
         for day in body.meetings.cancelled:

@@ -19,15 +19,15 @@ import pendulum
 from sqlalchemy.orm import Session
 
 from trustcycle import TIMEZONE
-from trustcycle.calendar_ics import single_event_ics
-from trustcycle.chase import RungDay
+from trustcycle.calendar.ics import single_event_ics
+from trustcycle.chasing.links import config_cycle_end, secret_from_env, token_link
+from trustcycle.chasing.rules import RungDay
+from trustcycle.chasing.views import RequestView
 from trustcycle.config.loader import TrustConfig
 from trustcycle.db.models import OutboxMessage
 from trustcycle.mail.message import Attachment
 from trustcycle.mail.render import render_email
 from trustcycle.outbox import NewEmail, enqueue
-from trustcycle.portal.links import config_cycle_end, secret_from_env, token_link
-from trustcycle.requests import RequestView
 from trustcycle.text import sanitise_line
 
 

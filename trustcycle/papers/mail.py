@@ -18,7 +18,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from trustcycle import TIMEZONE
-from trustcycle.calendar_ics import meeting_ics, step_ics
+from trustcycle.calendar.ics import meeting_ics, step_ics
+from trustcycle.calendar.timeline import ProcessDates, Step, resolve_process
 from trustcycle.config.loader import TrustConfig
 from trustcycle.db.models import Body, Meeting, Notification, Trust
 from trustcycle.drafts.context import long_date
@@ -27,8 +28,7 @@ from trustcycle.drafts.render import CONTENT_TYPES
 from trustcycle.mail.message import Attachment
 from trustcycle.mail.render import render_email
 from trustcycle.outbox import enqueue
-from trustcycle.papers import papers_copy, process_row
-from trustcycle.timeline import ProcessDates, Step, resolve_process
+from trustcycle.papers.assemble import papers_copy, process_row
 
 
 @dataclass(frozen=True)

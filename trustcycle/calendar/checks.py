@@ -5,11 +5,20 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-from trustcycle import meetings as rules
+from trustcycle.calendar import meetings as rules
+from trustcycle.calendar.timeline import (
+    in_year,
+    pinned_days,
+    resolve_process,
+    resolve_year,
+    runs_during,
+    steps_of,
+)
+from trustcycle.calendar.workdays import is_working_day
 from trustcycle.config.errors import ConfigError, Problem
 from trustcycle.config.loader import TrustConfig
+from trustcycle.config.years import cycle_year_of, for_year
 from trustcycle.paths import templates_dir
-from trustcycle.workdays import is_working_day
 
 
 def _closed(d: date) -> str | None:
@@ -112,7 +121,6 @@ def _ids(cfg: TrustConfig, scenario_path: Path) -> list[Problem]:
 def _outside_year(cfg: TrustConfig) -> list[Problem]:
     """A full date outside the configured cycle year (which would silently leave the whole
     process out of the year) is an error for every process that runs during it."""
-    from trustcycle.timeline import pinned_days, runs_during
 
     start, end = cfg.cycle_bounds()
     return [
@@ -137,8 +145,6 @@ def _in_force(cfg: TrustConfig) -> list[Problem]:
     """`in_force` applies to every step: none before its start, none after its end, in the
     configured cycle year and each later one the process runs in (a duty repealed part-way
     through a year is neither chased after the end nor put in the next year's calendar)."""
-    from trustcycle.config.years import cycle_year_of, for_year
-    from trustcycle.timeline import in_year, resolve_process, steps_of
 
     problems: list[Problem] = []
     first = cfg.trust.cycle_year
@@ -170,7 +176,6 @@ def _in_force(cfg: TrustConfig) -> list[Problem]:
 
 
 def _order(cfg: TrustConfig) -> list[Problem]:
-    from trustcycle.timeline import resolve_year
 
     try:
         years = resolve_year(cfg)

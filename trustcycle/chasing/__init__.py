@@ -1,0 +1,1 @@
+"""Chasing returns: who owes what, the reminder ladder, requests, receipts and progress."""

@@ -1,0 +1,1 @@
+"""Papers: assembling drafts into papers, sign-off, and the papers' mail."""
