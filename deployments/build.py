@@ -8,7 +8,7 @@ turns each plan into a `RunnerDeployment` for `serve()`.
 from __future__ import annotations
 
 import inspect
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from importlib import import_module
 from pathlib import Path
@@ -118,29 +118,43 @@ def year_dates(cfg: TrustConfig, years: list[int]) -> tuple[dict[int, dict[str, 
     return resolved, problems
 
 
+def deployment_name(flow_name: str, trust_id: str | None, process: str | None = None) -> str:
+    """A deployment's name under its flow: the flow's own name (or the process's slug)
+    when one trust is served alone (`trustcycle serve`); the trust's id (`<trust>.<process>`
+    for a process's own deployment) when many trusts share a server (`trustcycle deploy`),
+    so `chase-returns/northdale` and `chase-returns/southdale` sit side by side."""
+    if trust_id is None:
+        return slug(process) if process else flow_name
+    return f"{trust_id}.{slug(process)}" if process else trust_id
+
+
 def plan(
     cfg: TrustConfig, year: int | None = None, config_dir: str = "config",
-    years: list[int] | None = None,
+    years: list[int] | None = None, per_trust: bool = False,
 ) -> list[DeploymentPlan]:
     """The deployments for a trust: chase, cycle driver, officers' flows, processes.
 
     `years` are the cycle years whose step days are scheduled (default: `year`, else the
-    configured one). Each deployment is named after its flow, so
-    `run_deployment("assemble-draft/assemble-draft")` and the flows' own re-check
-    (`collect-returns/collect-returns`) find it.
+    configured one). Each deployment is named by `deployment_name`, so
+    `run_deployment("assemble-draft/assemble-draft")` (or `assemble-draft/<trust>` with
+    `per_trust`) and the flows' own re-check (their own deployment) find it. With
+    `per_trust` the trust's `config_dir` is fixed on the run form: one trust's deployment
+    cannot be pointed at another trust's configuration.
     """
     years = years or [cfg.trust.cycle_year if year is None else year]
     common: dict[str, Any] = {"config_dir": config_dir}
     if year is not None:
         common["cycle_year"] = year
     tags = ("trustcycle", cfg.trust.id)
+    trust_id = cfg.trust.id if per_trust else None
+    fixed: tuple[str, ...] = ("config_dir",) if per_trust else ()
     times = cfg.trust.schedule
     with_returns = [pid for pid, p in cfg.processes.items()
                     if p.kind is not ProcessKind.event and p.returns]
     plans = [
         DeploymentPlan(
             entrypoint="flows.chase_returns:chase_returns",
-            name="chase-returns",
+            name=deployment_name("chase-returns", trust_id),
             schedules=(daily_cron(times.chase, "chase-returns-daily", times.days),),
             parameters=common,
             tags=(*tags, "chase"),
@@ -149,7 +163,7 @@ def plan(
         ),
         DeploymentPlan(
             entrypoint="flows.cycle:run_cycle",
-            name="run-cycle",
+            name=deployment_name("run-cycle", trust_id),
             schedules=(daily_cron(times.cycle, "run-cycle-daily", times.days),),
             parameters=common,
             tags=(*tags, "cycle"),
@@ -158,7 +172,7 @@ def plan(
         ),
         DeploymentPlan(
             entrypoint="flows.record_return:record_return",
-            name="record-return",
+            name=deployment_name("record-return", trust_id),
             schedules=(),
             parameters=common,
             tags=(*tags, "officer"),
@@ -167,7 +181,7 @@ def plan(
         ),
         DeploymentPlan(
             entrypoint="flows.collect_returns:collect_returns",
-            name="collect-returns",
+            name=deployment_name("collect-returns", trust_id),
             schedules=(),
             parameters=common,
             tags=(*tags, "process"),
@@ -177,7 +191,7 @@ def plan(
         ),
         DeploymentPlan(
             entrypoint="flows.assemble_draft:assemble_draft",
-            name="assemble-draft",
+            name=deployment_name("assemble-draft", trust_id),
             schedules=(),
             parameters=common,
             tags=(*tags, "officer"),
@@ -196,7 +210,7 @@ def plan(
         plans.append(
             DeploymentPlan(
                 entrypoint=f"flows.processes:{proc.kind.value}",
-                name=slug(pid),
+                name=deployment_name(slug(proc.kind.value), trust_id, pid),
                 schedules=schedules,
                 parameters={"process_id": pid, **common},
                 tags=(*tags, "process", proc.kind.value),
@@ -204,7 +218,7 @@ def plan(
                 frozen=("process_id",),
             )
         )
-    return plans
+    return [replace(p, frozen=(*p.frozen, *fixed)) for p in plans]
 
 
 def load_flow(entrypoint: str) -> Flow[..., Any]:

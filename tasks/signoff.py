@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from prefect import task
+from prefect import runtime, task
 from prefect.cache_policies import NO_CACHE
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import (
@@ -28,6 +28,7 @@ from prefect.settings import get_current_settings
 
 from tasks.chase import read_config, shared_database
 from trustcycle.calendar.timeline import resolve_process
+from trustcycle.calendar.workdays import for_trust
 from trustcycle.chasing.progress import progress
 from trustcycle.notices import SignOffWait, papers_day, signoff_request
 from trustcycle.outbox import enqueue_many
@@ -70,6 +71,14 @@ def _count_runs(tags: list[str]) -> int:
             tags=FlowRunFilterTags(all_=tags)))
 
 
+def assemble_deployment(trust: str) -> str:
+    """`assemble-draft/<trust>` when this run came from one of the trust's own deployments
+    (`trustcycle deploy`: many trusts on one server), else `assemble-draft/assemble-draft`."""
+    current = runtime.deployment.name or ""
+    own = current == trust or current.startswith(f"{trust}.")
+    return f"assemble-draft/{trust}" if own else ASSEMBLE_DEPLOYMENT
+
+
 @task(name="start-signoff", retries=2, retry_delay_seconds=[2, 10], cache_policy=NO_CACHE)
 def start_signoff_run(trust: str, process: str, year: int, config_dir: str) -> SignOffRun:
     """The process's waiting sign-off run, or a new run of the assemble-draft deployment."""
@@ -82,7 +91,7 @@ def start_signoff_run(trust: str, process: str, year: int, config_dir: str) -> S
     # Two starters at once (the cycle driver and an officer's run) get the same key, so
     # Prefect creates one run; the count makes a new key once the last run has ended.
     key = f"signoff:{trust}:{year}:{process}:{_count_runs(tags)}"
-    run = run_deployment(name=ASSEMBLE_DEPLOYMENT, timeout=0, as_subflow=False, tags=tags,
+    run = run_deployment(name=assemble_deployment(trust), timeout=0, as_subflow=False, tags=tags,
                          idempotency_key=key,
                          parameters={"process_id": process, "cycle_year": year,
                                      "config_dir": config_dir})
@@ -116,7 +125,7 @@ def remind_waiting_signoffs(config_dir: str, year: int, today: date,
         if process not in cfg.processes:
             continue
         dates = resolve_process(cfg, process, year)
-        left = reminder_due(today, papers_day(dates))
+        left = reminder_due(today, papers_day(dates), for_trust(cfg))
         if left is None:
             continue
         with db.sessions.begin() as session:

@@ -28,6 +28,7 @@ COMMANDS: tuple[str, ...] = (
     "draft_cmd",
     "simulate_cmd",
     "serve_cmd",
+    "deploy_cmd",
     "portal_cmd",
 )
 

@@ -141,6 +141,15 @@ GUIDE: dict[tuple[str, ...], Help] = {
         "on a broken configuration or an unreachable database. Stop it with Ctrl-C.",
         ("trustcycle serve --config trusts/rutland",),
     ),
+    ("deploy",): Help(
+        "Register every trust's flows on a Prefect work pool, for workers on other machines "
+        "(`prefect worker start --pool NAME`): one folder per trust under --trusts, named by "
+        "the trust's id; its deployments are named after it (chase-returns/<trust id>) and "
+        "tagged with it. Adding a trust is adding its folder and deploying again.",
+        ("trustcycle deploy --pool trustcycle --trusts trusts",
+         "trustcycle deploy --pool trustcycle --trusts trusts "
+         "--repository https://git.example.gov.uk/trusts.git --branch main"),
+    ),
     ("portal",): Help(
         "Serve the partners' returns portal, where partners open the link in their request "
         "email and submit their return without an account.",

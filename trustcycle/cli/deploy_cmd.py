@@ -1,0 +1,39 @@
+"""`trustcycle deploy`: every trust's deployments on a Prefect work pool, for workers."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+DEFAULT_TRUSTS = Path("trusts")
+
+
+def _deploy(args: argparse.Namespace) -> int:
+    # Lazy: the CLI is the only part of `trustcycle` that may reach Prefect and `deployments`.
+    from deployments.pool import deploy_trusts
+
+    deployed = deploy_trusts(args.trusts, args.pool, args.repository, args.branch, args.year)
+    for trust in deployed:
+        print(f"{trust.trust_id}: {len(trust.names)} deployments on pool {args.pool} "
+              f"(tag {trust.trust_id}): {', '.join(trust.names)}")
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    deploy = sub.add_parser(
+        "deploy", help="register every trust's deployments on a Prefect work pool"
+    )
+    deploy.add_argument("--pool", required=True, help="the process work pool's name")
+    deploy.add_argument(
+        "--trusts", type=Path, default=DEFAULT_TRUSTS,
+        help="the folder of trusts, one configuration folder per trust (default: trusts)",
+    )
+    deploy.add_argument(
+        "--repository", default=None,
+        help="git URL of the trusts folder: each run clones it (else the folder itself, "
+        "at the same path on every worker)",
+    )
+    deploy.add_argument("--branch", default=None, help="the repository's branch")
+    deploy.add_argument("--year", type=int, default=None,
+                        help="cycle year (default: the current and the next)")
+    deploy.set_defaults(handler=_deploy)
