@@ -2,7 +2,10 @@
 indicator against its target, narrative and risks, and summary counts by rating.
 
 A priority whose lead has not returned, or whose return does not rate it, is shown as
-missing and counted as such: never dropped from the table.
+missing and counted as such: never dropped from the table. What other partners report on
+a priority is shown under it (the rating counted is the lead's); what a return reports on
+a priority not in the plan, and every partner's comments (`notes`), have sections of
+their own, so nothing returned goes unshown.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from collections import Counter
 from trustcycle.config import schema
 from trustcycle.config.loader import TrustConfig
 from trustcycle.drafts import payloads as pl
-from trustcycle.drafts.document import Section, paras, table
+from trustcycle.drafts.document import Bullets, Para, Section, paras, table
 from trustcycle.drafts.inputs import ReturnRecord
 
 MISSING = "missing"
@@ -60,6 +63,45 @@ def rated(cfg: TrustConfig, records: list[ReturnRecord]) -> list[dict[str, str]]
     return out
 
 
+def _entry_text(entry: dict[str, object], unit: str | None = None) -> str:
+    """A priority entry in words: rating, value, progress, risks, proposed changes."""
+    value = pl.number(entry.get("value"))
+    parts = [f"rating {(pl.rag(entry.get('rag')) or 'not given').capitalize()}",
+             f"value {pl.fmt_number(value, unit) or pl.text(entry, 'value') or 'not given'}"]
+    parts += [f"{label}: {pl.text(entry, key)}" for key, label in
+              (("narrative", "progress"), ("risks", "risks"), ("changes", "proposed changes"))
+              if pl.text(entry, key)]
+    return "; ".join(parts)
+
+
+def contributions(cfg: TrustConfig, records: list[ReturnRecord]
+                  ) -> tuple[dict[str, list[str]], list[str]]:
+    """What partners other than the lead report on each priority ({priority: lines}), and
+    what any return reports on a priority not in the plan."""
+    by_priority: dict[str, list[str]] = {key: [] for key in cfg.priorities}
+    outside: list[str] = []
+    for rec in records:
+        if not rec.received:
+            continue
+        name = cfg.partners[rec.partner].name if rec.partner in cfg.partners else rec.partner
+        for key, entry in pl.priority_entries(rec.payload).items():
+            pri = cfg.priorities.get(key)
+            if pri is None:
+                label = pl.text(entry, "title") or key or "A priority not named"
+                outside.append(f"{name} on {label}: {_entry_text(entry)}")
+            elif pri.lead_partner != rec.partner:
+                unit = pri.indicator.unit if pri.indicator else None
+                by_priority[key].append(f"{name}: {_entry_text(entry, unit)}")
+    return by_priority, outside
+
+
+def comments(cfg: TrustConfig, records: list[ReturnRecord]) -> list[str]:
+    """'Partner: comments' for each received return that has some."""
+    return [f"{cfg.partners[r.partner].name if r.partner in cfg.partners else r.partner}: "
+            f"{pl.text(r.payload, 'notes')}"
+            for r in records if r.received and pl.text(r.payload, "notes")]
+
+
 def counts(rows: list[dict[str, str]]) -> dict[str, int]:
     """Priorities by rating, in the order red, amber, green, missing."""
     seen = Counter(r["rag"] for r in rows)
@@ -74,6 +116,8 @@ def sections(
     c = counts(rows)
     summary = tuple((k.capitalize() if k != MISSING else "Missing or not rated", str(v))
                     for k, v in c.items())
+    also, outside = contributions(cfg, records)
+    notes = comments(cfg, records)
     per_priority = []
     for r in rows:
         rating = r["rag"].capitalize()
@@ -85,6 +129,8 @@ def sections(
                    f"Progress: {r['narrative']}" if r["narrative"] else "",
                    f"Risks: {r['risks']}" if r["risks"] else "",
                    f"Proposed changes: {r['changes']}" if r["changes"] else ""),
+            *((Para("Also reported by other partners:"), Bullets(tuple(also[r["id"]])))
+              if also[r["id"]] else ()),
         )))
     overview = Section("Summary of progress by priority", (
         *paras(f"{len(rows)} priorities: {c['red']} red, {c['amber']} amber, {c['green']} "
@@ -100,4 +146,8 @@ def sections(
     if c[MISSING]:
         recs = (*recs, "That lead partners who have not reported progress do so before the "
                        "Executive's next meeting.")
-    return (overview, *per_priority), recs, summary
+    extra = (Section("Reported on matters outside the plan's priorities",
+                     (Bullets(tuple(outside)),)),) if outside else ()
+    said = Section("Partners' comments", (Bullets(tuple(notes)),) if notes
+                   else paras("No partner added comments to its return."))
+    return (overview, *per_priority, *extra, said), recs, summary

@@ -21,6 +21,15 @@ from trustcycle.config.loader import TrustConfig
 from trustcycle.drafts import payloads as pl
 from trustcycle.drafts.document import Bullets, Para, Section, paras, table
 from trustcycle.drafts.inputs import AttendanceRecord, ReturnRecord
+from trustcycle.drafts.seats import (
+    SEAT_HEADERS,
+    SeatReview,
+    answers,
+    nominee,
+    review_body,
+    seat_row,
+    who,
+)
 
 
 @dataclass(frozen=True)
@@ -133,111 +142,16 @@ def level_flag(rate: Rate, by_deputy: int) -> str:
     return ""
 
 
-@dataclass(frozen=True)
-class Nomination:
-    """The representative a partner's return names for the body, and whether it is new."""
-
-    partner: str
-    name: str
-    role: str
-    email: str
-    seniority: str
-    changed: bool
-
-
-def nomination(body_id: str, rec: ReturnRecord, current: list[str]) -> Nomination | None:
-    """The return's representative on this body: its seat for the body, else (a partner
-    holding no seat anywhere) the one it names."""
-    seats = pl.rows(rec.payload, "seats")
-    entry: dict[str, object] | None = rec.payload
-    if seats:
-        entry = next((s for s in seats if pl.text(s, "body") == body_id), None)
-    rep = pl.person(entry, "representative") if entry is not None else None
-    if rep is None:
-        return None
-    changed = bool(rep["email"]) and rep["email"].lower() not in current
-    return Nomination(rec.partner, rep["name"], rep["role"], rep["email"].lower(),
-                      rep["seniority"], changed)
-
-
-def _who(n: Nomination) -> str:
-    text = n.name + (f", {n.role}" if n.role else "")
-    return text + (f" ({n.seniority})" if n.seniority else "")
-
-
-def sections(
-    cfg: TrustConfig, pid: str, report_day: date, records: list[ReturnRecord],
-    attendance: list[AttendanceRecord],
-) -> tuple[tuple[Section, ...], tuple[str, ...], tuple[tuple[str, str], ...]]:
-    """The body sections, extra recommendations and summary figures of the review."""
-    proc = cfg.processes[pid]
-    assert proc.receiving is not None
-    body_id = proc.receiving.body
-    body = cfg.bodies[body_id]
-    threshold = cfg.trust.attendance_threshold
-    active = [m for m in body.members if in_term(m, report_day)]
-    names = {p: spec.name for p, spec in cfg.partners.items()}
-    nominated: dict[str, Nomination] = {}
-    for rec in records:
-        if rec.received and rec.partner in cfg.partners:
-            current = [m.person.email for m in active if m.partner == rec.partner]
-            found = nomination(body_id, rec, current)
-            if found is not None:
-                nominated[rec.partner] = found
-
-    rep_rows: list[list[object]] = []
-    vacancies: list[str] = []
-    filled: list[str] = []
-    categories = list(cfg.trust.required_categories)
-    for cat in categories:
-        partners = [p for p, spec in cfg.partners.items() if spec.category is cat]
-        members = [m for m in active if m.partner in partners]
-        label = category_label(cat.value)
-        partner_names = "; ".join(names[p] for p in partners) or "None configured"
-        offered = [nominated[p] for p in partners if p in nominated and nominated[p].changed]
-        if members:
-            for m in members:
-                change = nominated.get(m.partner)
-                status = (f"Represented; the return nominates {change.name}"
-                          if change is not None and change.changed else "Represented")
-                rep_rows.append([label, names[m.partner], m.person.name,
-                                 m.deputy.name if m.deputy else "None named", status])
-        elif offered:
-            for n in offered:
-                rep_rows.append([label, names[n.partner], _who(n), "",
-                                 "Nominated in the return"])
-                filled.append(f"{label}: {names[n.partner]} nominates {_who(n)}.")
-        else:
-            rep_rows.append([label, partner_names, "", "", "Vacancy"])
-            vacancies.append(f"{label}: no member represents {partner_names} on {body.name}.")
-    for m in active:
-        cat = cfg.partners[m.partner].category
-        if cat not in categories:
-            rep_rows.append([f"{category_label(cat.value)} (not required)", names[m.partner],
-                             m.person.name, m.deputy.name if m.deputy else "None named",
-                             "Represented"])
-    for m in body.members:
-        if m.term_end is not None and m.term_end < report_day:
-            n = nominated.get(m.partner)
-            if n is not None and n.changed:
-                filled.append(f"{m.person.name} ({names[m.partner]}, {m.role}): term ended "
-                              f"{long_date(m.term_end)}; {names[m.partner]} nominates "
-                              f"{_who(n)}.")
-            else:
-                vacancies.append(f"{m.person.name} ({names[m.partner]}, {m.role}): term "
-                                 f"ended {long_date(m.term_end)}; seat to be filled.")
-
-    horizon = _plain(pendulum.date(report_day.year, report_day.month, report_day.day)
-                     .add(years=1))
-    ending = [[m.person.name, names[m.partner], m.role, long_date(m.term_end)]
-              for m in active if m.term_end is not None and m.term_end < horizon]
-
-    rates = member_rates(body_id, body, attendance, report_day)
-    by_partner = partner_rates(body_id, body, attendance, report_day)
+def _attendance_tables(body_id: str, body: schema.Body, names: dict[str, str],
+                       attendance: list[AttendanceRecord], day: date, threshold: float
+                       ) -> tuple[list[Rate], dict[str, str], list[list[object]],
+                                  list[list[object]]]:
+    """Rates by member, each partner's level flag, and the by-member and by-partner rows."""
+    rates = member_rates(body_id, body, attendance, day)
+    by_partner = partner_rates(body_id, body, attendance, day)
     deputies: dict[str, int] = defaultdict(int)
     for r in rates:
         deputies[r.partner] = max(deputies[r.partner], r.deputy)
-    lo, hi = window(report_day)
     member_rows = [[r.name, names[r.partner], r.meetings, r.present, r.deputy,
                     r.apologies, r.absent, _pct(r.rate), _flag(r.rate, threshold)]
                    for r in rates]
@@ -245,26 +159,126 @@ def sections(
     partner_rows = [[names[p], r.meetings, r.present, _pct(r.rate),
                      "; ".join(x for x in (_flag(r.rate, threshold), levels[p]) if x)]
                     for p, r in by_partner.items()]
-    flagged = [r for r in rates if _flag(r.rate, threshold)]
-    low_level = [p for p, why in levels.items() if why]
-    held = sorted({a.meeting_on for a in attendance
-                   if a.body == body_id and lo <= a.meeting_on < hi})
+    return rates, levels, member_rows, partner_rows
 
-    change_rows: list[list[object]] = []
+
+MEMBER_HEADERS = ["Member", "Partner", "Meetings", "Present", "Deputy sent", "Apologies",
+                  "Absent", "Rate", "Flag"]
+
+
+def _representation(cfg: TrustConfig, body_name: str, day: date, reviews: list[SeatReview],
+                    names: dict[str, str]) -> tuple[list[list[object]], list[str], list[str]]:
+    """Rows per required category, the vacancies, and the seats the returns fill."""
+    active = [r for r in reviews if r.member is not None and in_term(r.member, day)]
+    ended = [r for r in reviews if r.member is not None and r.member.term_end is not None
+             and r.member.term_end < day]
+    proposed = [r for r in reviews if r.member is None]
+    rows: list[list[object]] = []
+    vacancies: list[str] = []
+    filled: list[str] = []
+    categories = list(cfg.trust.required_categories)
+    for cat in categories:
+        partners = [p for p, spec in cfg.partners.items() if spec.category is cat]
+        label = category_label(cat.value)
+        seated = [r for r in active if r.partner in partners]
+        offered = [r for r in (*ended, *proposed) if r.partner in partners and nominee(r)]
+        for r in seated:
+            assert r.member is not None
+            status = "Represented" + ("; the return asks for a change" if r.changed else "")
+            rows.append([label, names[r.partner], r.member.person.name,
+                         r.member.deputy.name if r.member.deputy else "None named", status])
+        if seated:
+            continue
+        for r in offered:
+            rows.append([label, names[r.partner], nominee(r), "", "Nominated in the return"])
+        if not offered:
+            partner_names = "; ".join(names[p] for p in partners) or "None configured"
+            rows.append([label, partner_names, "", "", "Vacancy"])
+            vacancies.append(f"{label}: no member represents {partner_names} on {body_name}.")
+    for r in active:
+        assert r.member is not None
+        cat = cfg.partners[r.partner].category
+        if cat not in categories:
+            rows.append([f"{category_label(cat.value)} (not required)", names[r.partner],
+                         r.member.person.name,
+                         r.member.deputy.name if r.member.deputy else "None named",
+                         "Represented" + ("; the return asks for a change" if r.changed
+                                          else "")])
+    for r in proposed:
+        if nominee(r) and cfg.partners[r.partner].category in categories:
+            filled.append(f"{names[r.partner]} nominates {nominee(r)} to a new seat.")
+    for r in ended:
+        m = r.member
+        assert m is not None and m.term_end is not None
+        if nominee(r) or r.changed:
+            filled.append(f"{m.person.name} ({names[r.partner]}, {m.role}): term ended "
+                          f"{long_date(m.term_end)}; {names[r.partner]} nominates "
+                          f"{nominee(r) or m.person.name}" + (
+                              f" ({'; '.join(r.changes)})" if r.changes else "") + ".")
+        else:
+            vacancies.append(f"{m.person.name} ({names[r.partner]}, {m.role}): term "
+                             f"ended {long_date(m.term_end)}; seat to be filled.")
+    return rows, vacancies, filled
+
+
+def _returns_rows(records: list[ReturnRecord], cfg: TrustConfig, receiving: str,
+                  names: dict[str, str]) -> tuple[list[str], list[list[object]]]:
+    """Every seat answer in words (partner, body, action, representative, deputy, term),
+    and each partner's free text (changes proposed, absences explained) or why none."""
+    bodies = {b: spec.name for b, spec in cfg.bodies.items()}
+    answered: list[str] = []
+    text_rows: list[list[object]] = []
     for rec in records:
         name = names.get(rec.partner, rec.partner)
         if not rec.received:
             status = "Waived" if rec.status == "waived" else "Return missing"
-            change_rows.append([name, status, "", "", rec.waived_reason or ""])
+            text_rows.append([name, status, rec.waived_reason or "", ""])
             continue
-        n = nominated.get(rec.partner)
-        rep_text = (_who(n) + (" (a change)" if n.changed else "")) if n else ""
-        dep = pl.person(rec.payload, "deputy")
-        notes = "; ".join(x for x in (pl.text(rec.payload, "changes"),
-                                      pl.text(rec.payload, "absences")) if x)
-        change_rows.append([name, rep_text or "Not stated", dep["name"] if dep else "",
-                            long_iso(pl.text(rec.payload, "term_end")), notes])
+        for a in answers(rec, receiving):
+            action = {"confirm": "confirmed", "change": "changed"}.get(a.action, "as returned")
+            answered.append(
+                f"{name}, {bodies.get(a.body, a.body)} ({action}): representative "
+                f"{who(a.representative) or 'not stated'}; deputy "
+                f"{who(a.deputy) or 'none named'}; term ends "
+                f"{long_iso(a.term_end) or 'not stated'}.")
+        text_rows.append([name, "Received", pl.text(rec.payload, "changes"),
+                          pl.text(rec.payload, "absences")])
+    return answered, text_rows
 
+
+def sections(
+    cfg: TrustConfig, pid: str, report_day: date, records: list[ReturnRecord],
+    attendance: list[AttendanceRecord],
+) -> tuple[tuple[Section, ...], tuple[str, ...], tuple[tuple[str, str], ...]]:
+    """The body sections, extra recommendations and summary figures of the review: the
+    receiving body's seats in full, then every other body's seats in a section of its own."""
+    proc = cfg.processes[pid]
+    assert proc.receiving is not None
+    body_id = proc.receiving.body
+    body = cfg.bodies[body_id]
+    threshold = cfg.trust.attendance_threshold
+    names = {p: spec.name for p, spec in cfg.partners.items()}
+    for rec in records:
+        names.setdefault(rec.partner, rec.partner)
+    latest = {r.partner: r for r in records}
+    received = [r for r in records if r.received]
+    reviews = review_body(body_id, body, received, body_id)
+    rep_rows, vacancies, filled = _representation(cfg, body.name, report_day, reviews, names)
+
+    horizon = _plain(pendulum.date(report_day.year, report_day.month, report_day.day)
+                     .add(years=1))
+    ending = [[r.member.person.name, names[r.partner], r.member.role,
+               long_date(r.member.term_end)]
+              for r in reviews if r.member is not None and in_term(r.member, report_day)
+              and r.member.term_end is not None and r.member.term_end < horizon]
+
+    rates, levels, member_rows, partner_rows = _attendance_tables(
+        body_id, body, names, attendance, report_day, threshold)
+    flagged = [r for r in rates if _flag(r.rate, threshold)]
+    low_level = [p for p, why in levels.items() if why]
+    lo, hi = window(report_day)
+    held = sorted({a.meeting_on for a in attendance
+                   if a.body == body_id and lo <= a.meeting_on < hi})
     if held:
         window_text = (f"{len(held)} meetings of {body.name} with attendance recorded from "
                        f"{long_date(lo)} to {long_date(hi - timedelta(days=1))}: "
@@ -273,6 +287,23 @@ def sections(
         window_text = (f"No attendance has been recorded for meetings of {body.name} from "
                        f"{long_date(lo)} to {long_date(hi - timedelta(days=1))}: record it "
                        "with `trustcycle attendance import` and rebuild this draft.")
+
+    others = [(b, spec) for b, spec in cfg.bodies.items() if b != body_id and spec.members]
+    other_sections = []
+    changed = [r for r in reviews if r.changed]
+    for other_id, other in others:
+        other_reviews = review_body(other_id, other, received, body_id)
+        changed += [r for r in other_reviews if r.changed]
+        *_, other_members, _ = _attendance_tables(other_id, other, names, attendance,
+                                                  report_day, threshold)
+        other_sections.append(Section(f"Seats on {other.name}", (
+            table(SEAT_HEADERS, [seat_row(r, names, latest.get(r.partner), report_day)
+                                 for r in other_reviews]),
+            table(MEMBER_HEADERS, other_members, caption="Attendance by member"),
+        )))
+    answered, text_rows = _returns_rows(records, cfg, body_id, names)
+    bodies = {b: spec.name for b, spec in cfg.bodies.items()}
+
     out = (
         Section("Representation of the statutory partners", (
             *paras(f"Each category of partner required by the Trust's arrangements, against "
@@ -293,14 +324,29 @@ def sections(
                  f"Rates below {round(threshold * 100)}% are flagged, and so is a partner "
                  "represented by a deputy at half its meetings or more (attendance at the "
                  "appropriate level)."),
-            table(["Member", "Partner", "Meetings", "Present", "Deputy sent", "Apologies",
-                   "Absent", "Rate", "Flag"], member_rows, caption="By member"),
+            table(MEMBER_HEADERS, member_rows, caption="By member"),
             table(["Partner", "Meetings", "Represented", "Rate", "Flag"], partner_rows,
                   caption="By partner"),
         )),
+        Section(f"Seats on {body.name}", (
+            *paras("Each seat, what its partner's return says about it, and the changes the "
+                   "return asks for (a change only where the return differs from the seat "
+                   "as recorded)."),
+            table(SEAT_HEADERS, [seat_row(r, names, latest.get(r.partner), report_day)
+                                 for r in reviews]),
+        )),
+        *other_sections,
         Section("Changes proposed in the returns", (
-            table(["Partner", "Representative", "Deputy", "Term ends", "Changes and absences"],
-                  change_rows),
+            (Bullets(tuple(f"{bodies[r.body]}: {names[r.partner]}"
+                           + (f", {r.member.role} ({r.member.person.name})" if r.member else "")
+                           + ": " + "; ".join(r.changes) for r in changed)),)
+            if changed else paras("No return asks for a change to a seat.")),
+        ),
+        Section("Representatives and deputies named in the returns",
+                (Bullets(tuple(answered)),) if answered
+                else paras("No return names a representative.")),
+        Section("Changes and absences explained in the returns", (
+            table(["Partner", "Return", "Changes proposed", "Absences explained"], text_rows),
         )),
     )
     recs: tuple[str, ...] = ()
@@ -312,9 +358,10 @@ def sections(
         recs = (*recs, "That the Board asks partners whose attendance is below the threshold, "
                        "or who are mostly represented by a deputy, to confirm their "
                        "representation at the appropriate level.")
-    summary = (("Required categories", str(len(categories))),
+    summary = (("Required categories", str(len(cfg.trust.required_categories))),
                ("Vacancies", str(len(vacancies))),
                ("Seats filled by nomination in the returns", str(len(filled))),
+               ("Seats with a change asked in the returns", str(len(changed))),
                ("Meetings with attendance recorded", str(len(held))),
                ("Members under the attendance threshold", str(len(flagged))),
                ("Partners not represented at the appropriate level", str(len(low_level))))

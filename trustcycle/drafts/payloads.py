@@ -18,7 +18,16 @@ joint_needs_analysis / needs_data::
      "commentary": str, "child_poverty_commentary": str}
 
 child_poverty_strategy / measures::
-    {"measures": [{"measure", "need", "lead", "by_when"}], "commentary": str}
+    {"measures": [{"measure", "need", "lead", "target", "by_when", "monitoring"}],
+     "commentary": str, "consultation": str}
+
+report-only (a process whose form asks for notes alone)::
+    {"notes": str}
+
+Any return may carry `files` (documents sent through the portal: original_name, type,
+size, sha256) or be a file itself (`filename`, `bytes`); a membership return from the
+portal lists `seats` (body, action, representative, deputy, term_end), and a CYPP return
+`notes` beside its priorities.
 
 Anything missing reads as empty; values of the wrong type are shown as text, never run.
 """
@@ -30,14 +39,26 @@ from typing import Any
 from trustcycle.drafts.document import clean
 
 RAGS = ("red", "amber", "green")
+# A paper shows what partners wrote, within reason: the portal takes 10,000 characters a
+# field, so nothing sent there is cut; a longer text recorded as JSON is cut, saying so.
+MAX_TEXT = 10_000
+MAX_LINE = 300  # a name, role or email (the configuration's and the portal's line limit)
+
+
+def bounded(value: str, limit: int = MAX_TEXT) -> str:
+    """`value` cut to `limit` characters, saying how much more the return holds."""
+    if len(value) <= limit:
+        return value
+    more = len(value) - limit
+    return f"{value[:limit].rstrip()} [cut here: {more:,} more characters in the return]"
 
 
 def text(payload: dict[str, Any] | None, *keys: str) -> str:
-    """The first non-empty of `keys` as clean text."""
+    """The first non-empty of `keys` as clean text, bounded."""
     for key in keys:
         value = (payload or {}).get(key)
         if clean(value):
-            return clean(value)
+            return bounded(clean(value))
     return ""
 
 
@@ -46,7 +67,8 @@ def person(payload: dict[str, Any] | None, key: str) -> dict[str, str] | None:
     value = (payload or {}).get(key)
     if not isinstance(value, dict) or not clean(value.get("name")):
         return None
-    return {k: clean(value.get(k)) for k in ("name", "role", "email", "seniority")}
+    return {k: bounded(clean(value.get(k)), MAX_LINE)
+            for k in ("name", "role", "email", "seniority")}
 
 
 def rows(payload: dict[str, Any] | None, key: str) -> list[dict[str, Any]]:
