@@ -60,6 +60,12 @@ class SmtpSettings(BaseSettings):
         False, description="skip certificate checks; allowed for a loopback relay only"
     )
     timeout: float = Field(30.0, description="socket timeout in seconds")
+    max_per_second: float | None = Field(
+        None,
+        gt=0,
+        description="the relay's rate for every deliverer together (a Prefect rate limit, "
+        "trustcycle-smtp); empty: no limit",
+    )
     mail_from: str | None = Field(
         None,
         validation_alias=AliasChoices("TRUSTCYCLE_MAIL_FROM", "mail_from"),

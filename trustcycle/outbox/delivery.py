@@ -6,6 +6,9 @@ connection is reopened for the rest of the batch, in the same tick. A message wh
 connection broke is not resent in that tick: a relay that stored it and then went quiet
 gets at most one copy per backoff. Only when the relay cannot be reached at all (or three
 messages in a row lose their connection) is the rest of the batch handed back, uncharged.
+
+The relay's rate is a seam: `throttle`, a plain callable, returns when one more message may
+go (tasks/mail.py passes a Prefect rate limit shared by every deliverer of every trust).
 """
 
 from __future__ import annotations
@@ -51,6 +54,10 @@ BROKEN_IN_A_ROW = 3
 # the deliverer waits out the renderer's GIL switch interval (5 ms by default). Against a
 # loopback relay: 1.6 ms a message alone, 8.2 ms beside a busy thread, 3.4 ms with 0.5 ms.
 PIPELINED_SWITCH_INTERVAL = 0.0005
+
+# Blocks until the relay's rate allows one more message (may raise: the run stops, its
+# unsent rows stay leased until the lease ends, then the next tick takes them).
+Throttle = Callable[[], None]
 
 
 @dataclass
@@ -101,8 +108,10 @@ class _Run:
         officer_email: str | None,
         commit_every: int,
         on_sent: Callable[[OutgoingMessage, str], None] | None,
+        throttle: Throttle | None = None,
     ) -> None:
         self.sessions = session_factory
+        self.throttle = throttle
         self.max_attempts = max_attempts
         self.officer_email = officer_email
         self.report = DeliveryReport(worker_id=worker_id)
@@ -254,13 +263,14 @@ def deliver_pending(
     on_sent: Callable[[OutgoingMessage, str], None] | None = None,
     producer_done: Event | None = None,
     poll_seconds: float = 0.05,
+    throttle: Throttle | None = None,
 ) -> DeliveryReport:
     """Send every outbox message due at `now` through `sender` (one connection), claiming
     in batches under a lease on the wall clock.
 
     With `producer_done`, rows are still being committed: until it is set, an empty claim
     waits `poll_seconds` and claims again. `on_sent(msg, reply)` is called once a message
-    is recorded as sent."""
+    is recorded as sent. `throttle()` is called before each message goes to the relay."""
     if dry_run:
         return _dry_run(
             session_factory, sender, now=now, worker_id=worker_id, batch_size=batch_size
@@ -273,6 +283,7 @@ def deliver_pending(
         officer_email=officer_email,
         commit_every=commit_every,
         on_sent=on_sent,
+        throttle=throttle,
     )
     report = run.report
     try:
@@ -356,6 +367,9 @@ def _send_each(run: _Run, sender: Sender, claimed: Claim) -> None:
     messages = claimed.messages
     broken_in_a_row = 0
     for index, msg in enumerate(messages):
+        if run.throttle is not None and msg.outbox_id in lease.held:
+            run.flush()  # nothing sent waits unrecorded while the rate holds us back
+            run.throttle()
         if lease.needs_renewal():
             run.flush()  # recorded rows are no longer the lease's to renew
             run.report.lease_lost += len(
