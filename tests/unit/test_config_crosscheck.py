@@ -34,7 +34,8 @@ BREAKAGES: dict[str, tuple[str, str, str, str, str]] = {
     "a body's two members with one email": (
         "bodies.yaml", "email: peter.lane@nhs.example.uk", "email: c.benham@rutland.example.gov.uk",
         "bodies.yaml",
-        "bodies.board.members.3.person.email: duplicate email c.benham@rutland.example.gov.uk",
+        "bodies.board.members.3.person.email: duplicate email c.benham@rutland.example.gov.uk: "
+        "members.1 is 'Carol Benham' (one email is one person, with one name)",
     ),
     "a meeting rule that cannot be read": (
         "bodies.yaml", '      time: "14:00"\n',

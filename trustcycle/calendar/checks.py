@@ -15,8 +15,10 @@ from trustcycle.calendar.timeline import (
     steps_of,
 )
 from trustcycle.calendar.workdays import is_working_day
+from trustcycle.config.asked import asked_of_problems
 from trustcycle.config.errors import ConfigError, Problem
 from trustcycle.config.loader import TrustConfig
+from trustcycle.config.people import partner_people_problems, seat_problems
 from trustcycle.config.years import cycle_year_of, for_year
 from trustcycle.paths import templates_dir
 
@@ -43,19 +45,10 @@ def _ids(cfg: TrustConfig, scenario_path: Path) -> list[Problem]:
         if bid not in bodies:
             problems.append(Problem(file, key, f"unknown body {bid!r}"))
 
+    problems += partner_people_problems(cfg) + seat_problems(cfg) + asked_of_problems(cfg)
     for bid, b in bodies.items():
-        emails: list[str] = []
         for i, m in enumerate(b.members):
             partner(bodies_file, f"bodies.{bid}.members.{i}.partner", m.partner)
-            if m.person.email in emails:
-                problems.append(
-                    Problem(
-                        bodies_file,
-                        f"bodies.{bid}.members.{i}.person.email",
-                        f"duplicate email {m.person.email}",
-                    )
-                )
-            emails.append(m.person.email)
         for i, r in enumerate(b.meetings.rules):
             try:
                 weekday = rules.parse_rule(r.rule).weekday

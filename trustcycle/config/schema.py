@@ -491,9 +491,17 @@ class ProcessKind(str, Enum):
     event = "event"
 
 
+class SeatRef(Strict):
+    """A seat on a body, by the body and the seat's role (e.g. the safeguarding board's
+    Chair): the return is owed by the partner of whoever holds it, and asked of that person."""
+
+    body: Ident = Field(description="The body (id in bodies.yaml), e.g. lscb")
+    role: Line = Field(description="The seat's role on that body (a member's role), e.g. Chair")
+
+
 class AskedOf(Strict):
     """Who owes a return: every partner, the priorities' lead partners, listed partners,
-    or partners of listed categories."""
+    partners of listed categories, or the holder of a seat on a body."""
 
     all: bool = Field(False, description="Every partner")
     leads: bool = Field(False, description="The lead partners of the priorities")
@@ -502,11 +510,16 @@ class AskedOf(Strict):
         default_factory=list,
         description="Partners of these categories",
     )
+    seat: SeatRef | None = Field(
+        None,
+        description="The partner of whoever holds this seat ({body, role}); the request goes "
+        "to that person",
+    )
 
     @model_validator(mode="after")
     def _something(self) -> AskedOf:
-        if not (self.all or self.leads or self.partners or self.categories):
-            raise ValueError("say who is asked: all, leads, partners or categories")
+        if not (self.all or self.leads or self.partners or self.categories or self.seat):
+            raise ValueError("say who is asked: all, leads, partners, categories or seat")
         return self
 
 
