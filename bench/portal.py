@@ -1,15 +1,22 @@
-"""Benchmark: N partners submit their returns through the portal at once.
+"""Benchmark: N partners submit their returns through the portal at once, against a bare
+FastAPI + SQLAlchemy endpoint doing the same insert and file write, in the same run.
 
-Starts `trustcycle portal` (uvicorn) on loopback in a subprocess against a fresh database,
-opens one child poverty strategy request per partner, then releases every partner at the
-same instant; each opens its signed link and posts its measures and a small PDF with httpx
-(async), as a browser would. Afterwards the database is checked: every partner's return
-must be stored exactly once, with its own text and its file, and receipted once.
+Starts `trustcycle portal --workers W` (uvicorn) on loopback in a subprocess against a fresh
+database, opens one child poverty strategy request per partner, then releases every partner
+at the same instant; each opens its signed link and posts its measures and a small PDF with
+httpx (async), as a browser would. Afterwards the database is checked: every partner's
+return must be stored exactly once, with its own text and its file, and receipted once.
+The baseline (`bench/bare_portal.py`) is served with the same uvicorn settings (workers,
+host, no access log) and driven by the same clients: GET a page with a form, POST the form
+with the file (the portal's durable file write, one row inserted, one commit), GET the
+thank-you page. The two run one after the other, baseline first, on the same database.
 
-    .venv/bin/python bench/portal.py [--partners 200] [--database-url URL]
+    .venv/bin/python bench/portal.py [--partners 200] [--workers 1|2] [--database-url URL]
 
-The last line is `lost <n> p99_ms <x>`; the exit status is 1 if any return was lost or
-doubled.
+`--database-url postgresql+psycopg2://...` names a PostgreSQL server: a fresh database is
+made on it for the run and dropped after. The last line is
+`lost <n> p99_ms <x> ratio <portal/bare throughput>` (aim >= 0.5); the exit status is 1 if
+any return was lost or doubled, at the portal or the baseline.
 """
 
 from __future__ import annotations
@@ -28,17 +35,22 @@ from pathlib import Path
 
 import httpx
 import yaml
-from sqlalchemy import func, select
+from sqlalchemy import create_engine, func, select, text
+from sqlalchemy.engine import make_url
 
-from trustcycle.calendar import clock
-from trustcycle.chasing.returns import find_or_open
-from trustcycle.chasing.rules import Owed
-from trustcycle.db import Database
-from trustcycle.db.apply import apply_config
-from trustcycle.db.models import ContributionRequest, OutboxMessage, ReturnVersion
-from trustcycle.portal import portal_link
-from trustcycle.portal.client import Submission, asubmit_via_portal
-from trustcycle.trust import load_config
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.bare_portal import bare_stored, create_table  # noqa: E402
+from trustcycle.calendar import clock  # noqa: E402
+from trustcycle.chasing.returns import find_or_open  # noqa: E402
+from trustcycle.chasing.rules import Owed  # noqa: E402
+from trustcycle.db import Database  # noqa: E402
+from trustcycle.db.apply import apply_config  # noqa: E402
+from trustcycle.db.models import ContributionRequest, OutboxMessage, ReturnVersion  # noqa: E402
+from trustcycle.portal import portal_link  # noqa: E402
+from trustcycle.portal.client import Submission, asubmit_via_portal  # noqa: E402
+from trustcycle.trust import load_config  # noqa: E402
 
 PROCESS, RETURN = "child_poverty_strategy", "measures"
 SECRET = "bench-portal-secret-0123456789abcdefghijkl"
@@ -118,23 +130,30 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start_portal(config_dir: Path, url: str, port: int, uploads: Path) -> subprocess.Popen[bytes]:
-    """`trustcycle portal` in a subprocess; returns once it answers on loopback."""
+def start_portal(
+    config_dir: Path, url: str, port: int, uploads: Path, workers: int = 1
+) -> subprocess.Popen[bytes]:
+    """`trustcycle portal --workers N` in a subprocess; returns once it answers on loopback."""
     env = {**os.environ, "TRUSTCYCLE_DATABASE_URL": url, "TRUSTCYCLE_PORTAL_SECRET": SECRET}
     command = [
-        sys.executable,
-        "-m",
-        "trustcycle.cli",
-        "--config",
-        str(config_dir),
-        "portal",
-        "--port",
-        str(port),
-        "--upload-dir",
-        str(uploads),
+        *(sys.executable, "-m", "trustcycle.cli", "--config", str(config_dir), "portal"),
+        *("--port", str(port), "--upload-dir", str(uploads), "--workers", str(workers)),
     ]
-    process = subprocess.Popen(command, env=env)
-    deadline = time.monotonic() + 30
+    return wait_until_up(subprocess.Popen(command, env=env, cwd=ROOT), port)
+
+
+def start_bare(url: str, port: int, uploads: Path, workers: int) -> subprocess.Popen[bytes]:
+    """The baseline, served by uvicorn with the portal's settings."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "BARE_DATABASE_URL": url}
+    env["BARE_UPLOAD_DIR"] = str(uploads)
+    command = [sys.executable, "-m", "bench.bare_portal", "--port", str(port)]
+    command += ["--workers", str(workers)]
+    return wait_until_up(subprocess.Popen(command, env=env, cwd=ROOT), port)
+
+
+def wait_until_up(process: subprocess.Popen[bytes], port: int) -> subprocess.Popen[bytes]:
+    """`process` once its server answers on `port`."""
+    deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
             if httpx.get(f"http://127.0.0.1:{port}/", timeout=1).status_code == 200:
@@ -142,7 +161,13 @@ def start_portal(config_dir: Path, url: str, port: int, uploads: Path) -> subpro
         except httpx.TransportError:
             time.sleep(0.1)
     process.kill()
-    raise SystemExit("the portal did not start")
+    raise SystemExit("the server did not start")
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    """Stop a server (and its workers) and wait for it."""
+    process.terminate()
+    process.wait(30)
 
 
 async def one_partner(partner: str, link: str, go: asyncio.Event) -> tuple[float, Submission]:
@@ -202,40 +227,92 @@ def check_stored(database: Database, links: dict[str, str]) -> tuple[int, int]:
     return lost, doubled
 
 
+def measure(
+    links: dict[str, str], server: subprocess.Popen[bytes]
+) -> tuple[float, dict[str, tuple[float, Submission]]]:
+    """Run every partner against `server`, then stop it."""
+    try:
+        return asyncio.run(run_all(links))
+    finally:
+        stop(server)
+
+
+def p99_ms(outcomes: dict[str, tuple[float, Submission]]) -> tuple[float, float, float]:
+    """(p50, p99, max) latency in ms."""
+    latencies = sorted(seconds * 1000 for seconds, _ in outcomes.values())
+    p99 = latencies[min(len(latencies) - 1, int(round(0.99 * len(latencies))) - 1)]
+    return statistics.median(latencies), p99, latencies[-1]
+
+
+def fresh_database(server_url: str | None, root: Path) -> tuple[str, str | None]:
+    """(url, name to drop): a SQLite file in `root`, or a new database on a PostgreSQL server."""
+    if server_url is None:
+        return f"sqlite:///{root / 'portal.db'}", None
+    name = f"trustcycle_bench_{os.getpid()}_{int(time.time())}"
+    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return make_url(server_url).set(database=name).render_as_string(hide_password=False), name
+
+
+def drop_database(server_url: str, name: str) -> None:
+    """Drop the run's PostgreSQL database."""
+    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
 def main() -> int:
-    """Run the benchmark and print its figures; exit 1 on any lost or doubled return."""
+    """Run the baseline and the portal and print their figures; exit 1 on any lost or
+    doubled return."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--partners", type=int, default=200)
-    parser.add_argument("--database-url", default=None, help="default: a fresh SQLite file")
+    parser.add_argument("--workers", type=int, default=1, help="uvicorn processes for both")
+    parser.add_argument(
+        "--database-url", default=None, help="a PostgreSQL server (default: SQLite)"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="trustcycle-bench-") as tmp:
         root = Path(tmp)
-        url = args.database_url or f"sqlite:///{root / 'portal.db'}"
-        port = free_port()
-        write_config(root / "config", args.partners)
-        database = Database.from_url(url)
-        links = open_requests(database, root / "config", f"http://127.0.0.1:{port}")
-        server = start_portal(root / "config", url, port, root / "uploads")
+        url, dropped = fresh_database(args.database_url, root)
         try:
-            wall, outcomes = asyncio.run(run_all(links))
+            figures = run(root, url, args.partners, args.workers)
         finally:
-            server.terminate()
-            server.wait(10)
-        latencies = sorted(seconds * 1000 for seconds, _ in outcomes.values())
-        failed = [p for p, (_, result) in outcomes.items() if not result.ok]
-        lost, doubled = check_stored(database, links)
-        database.dispose()
-    p50 = statistics.median(latencies)
-    p99 = latencies[min(len(latencies) - 1, int(round(0.99 * len(latencies))) - 1)]
-    print(f"partners {len(links)}  submitted ok {len(links) - len(failed)}  failed {len(failed)}")
-    print(f"wall {wall:.2f}s  throughput {len(links) / wall:.1f} submissions/s")
-    print(
-        f"latency per submission (GET form + POST + thank-you page): "
-        f"p50 {p50:.0f} ms  p99 {p99:.0f} ms  max {latencies[-1]:.0f} ms"
-    )
-    print(f"doubled {doubled}")
-    print(f"lost {lost} p99_ms {p99:.0f}")
-    return 1 if lost or doubled or failed else 0
+            if dropped and args.database_url:
+                drop_database(args.database_url, dropped)
+    return figures
+
+
+def run(root: Path, url: str, partners: int, workers: int) -> int:
+    """The baseline then the portal on database `url`; prints the figures."""
+    port = free_port()
+    write_config(root / "config", partners)
+    database = Database.from_url(url)
+    create_table(database.engine)
+    links = open_requests(database, root / "config", f"http://127.0.0.1:{port}")
+    bare_wall, bare = measure(links, start_bare(url, port, root / "bare-uploads", workers))
+    server = start_portal(root / "config", url, port, root / "uploads", workers)
+    wall, outcomes = measure(links, server)
+    failed = [p for p, (_, result) in outcomes.items() if not result.ok]
+    lost, doubled = check_stored(database, links)
+    tokens = {link.split("/r/")[1].split("?")[0]: PDF + p.encode() for p, link in links.items()}
+    bare_lost, bare_doubled = bare_stored(database.engine, tokens)
+    database.dispose()
+    kind = make_url(url).get_backend_name()
+    print(f"database {kind}  workers {workers}  partners {len(links)}")
+    for name, seconds, results in (("bare", bare_wall, bare), ("portal", wall, outcomes)):
+        p50, p99, most = p99_ms(results)
+        print(
+            f"{name:6}  wall {seconds:.2f}s  throughput {len(links) / seconds:.1f}/s  "
+            f"p50 {p50:.0f} ms  p99 {p99:.0f} ms  max {most:.0f} ms"
+        )
+    print(f"portal failed {len(failed)} doubled {doubled}")
+    print(f"bare lost {bare_lost} doubled {bare_doubled}")
+    _, p99, _ = p99_ms(outcomes)
+    print(f"lost {lost} p99_ms {p99:.0f} ratio {bare_wall / wall:.2f}")
+    return 1 if lost or doubled or failed or bare_lost or bare_doubled else 0
 
 
 if __name__ == "__main__":
