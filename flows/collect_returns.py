@@ -22,7 +22,7 @@ from tasks.mail import deliver_outbox
 from tasks.returns import ReceivedReturn, close_collection, read_received, schedule_recheck
 from trustcycle.calendar import clock
 from trustcycle.calendar.timeline import resolve_year
-from trustcycle.calendar.workdays import add_working_days, at_local
+from trustcycle.calendar.workdays import WorkingDays, at_local, for_trust
 from trustcycle.chasing.requests import local_day
 from trustcycle.config import TrustConfig
 
@@ -42,9 +42,9 @@ class CollectionResult:
     recheck_flow_run_id: str | None = None
 
 
-def next_recheck(today: date) -> datetime:
+def next_recheck(today: date, days: WorkingDays) -> datetime:
     """09:00 Europe/London on the next working day (the chase's own hour)."""
-    return at_local(add_working_days(today, 1), 9)  # type: ignore[arg-type]
+    return at_local(days.add_working_days(today, 1), 9)  # type: ignore[arg-type]
 
 
 def own_deployment() -> str | None:
@@ -91,7 +91,7 @@ def collect_returns(
         result.status = "complete"
         return Completed(name="ReturnsComplete", data=result, message="All returns in")
     deployment = own_deployment()
-    result.recheck_at = next_recheck(today)
+    result.recheck_at = next_recheck(today, for_trust(cfg))
     if deployment is not None and as_of is None:
         params = {"process_id": process_id, "config_dir": config_dir, "cycle_year": year}
         result.recheck_flow_run_id = schedule_recheck(deployment, result.recheck_at, params)

@@ -20,14 +20,14 @@ from prefect.utilities.annotations import quote
 
 from flows.chase_returns import ChaseSummary, _tick
 from flows.processes import run_statutory_process
-from tasks.chase import open_trust
+from tasks.chase import open_trust, read_config
 from tasks.cycle import processes_due
 from tasks.mail import deliver_outbox
 from tasks.processes import publish_timeline
 from tasks.schedules import register_step_schedules
 from tasks.signoff import remind_waiting_signoffs
 from trustcycle.calendar import clock
-from trustcycle.calendar.workdays import is_working_day
+from trustcycle.calendar.workdays import for_trust
 from trustcycle.settings import run_settings
 
 
@@ -49,9 +49,10 @@ def run_cycle(
     """Run every step of the statutory calendar due on `as_of` (default: today)."""
     now = clock.now()  # the wall clock: what is recorded or sent carries it
     today = clock.planning_day(as_of)  # which steps are due
-    if not is_working_day(today):
+    trust = read_config(config_dir)  # its nation's bank holidays close the day
+    if not for_trust(trust).is_working_day(today):
         return Completed(name="NotAWorkingDay", data=today.isoformat(),
-                         message=f"{today} is not a working day")
+                         message=f"{today} is not a working day in {trust.trust.nation.value}")
     day = CycleDay(as_of=today)
     cfg, db = open_trust(config_dir, None, now, cycle_year, today)
     year = cfg.trust.cycle_year

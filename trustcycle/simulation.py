@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import pendulum
 
 from trustcycle.calendar.timeline import ProcessDates, resolve_year
-from trustcycle.calendar.workdays import add_working_days, is_working_day
+from trustcycle.calendar.workdays import WorkingDays, for_trust
 from trustcycle.config import schema
 from trustcycle.config.asked import partners_asked
 from trustcycle.config.loader import TrustConfig
@@ -36,16 +36,18 @@ def _behaviour(cfg: TrustConfig, process: str, partner: str) -> tuple[str, int]:
     return cfg.scenario.default, 0
 
 
-def answer_day(dates: ProcessDates, behaviour: str, working_days: int) -> pendulum.Date | None:
+def answer_day(
+    dates: ProcessDates, behaviour: str, working_days: int, days: WorkingDays
+) -> pendulum.Date | None:
     """On time: `working_days` before the deadline (never before the request); late: after."""
     assert dates.deadline is not None and dates.request is not None
     deadline = dates.deadline.date()
     if behaviour == "never":
         return None
     if behaviour == "late":
-        return add_working_days(deadline, max(1, working_days))
-    day = add_working_days(deadline, -working_days) if working_days else deadline
-    return max(day, add_working_days(dates.request.date(), 1))
+        return days.add_working_days(deadline, max(1, working_days))
+    day = days.add_working_days(deadline, -working_days) if working_days else deadline
+    return max(day, days.add_working_days(dates.request.date(), 1))
 
 
 def scripted_returns(cfg: TrustConfig, year: int) -> list[ScriptedReturn]:
@@ -60,7 +62,8 @@ def scripted_returns(cfg: TrustConfig, year: int) -> list[ScriptedReturn]:
                 behaviour, wd = _behaviour(cfg, pid, partner)
                 out.append(
                     ScriptedReturn(
-                        answer_day(dates, behaviour, wd), pid, partner, spec.id, behaviour
+                        answer_day(dates, behaviour, wd, for_trust(cfg)), pid, partner, spec.id,
+                        behaviour,
                     )
                 )
     return out
@@ -83,4 +86,4 @@ def days_to_visit(cfg: TrustConfig, year: int) -> list[pendulum.Date]:
                 days.add(at.date())
         days.update(dates.rungs.values())
     days.update(r.day for r in scripted_returns(cfg, year) if r.day is not None)
-    return sorted(d for d in days if is_working_day(d))
+    return sorted(d for d in days if for_trust(cfg).is_working_day(d))

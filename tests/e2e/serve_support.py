@@ -24,8 +24,10 @@ import pendulum
 import pytest
 import yaml
 
-from trustcycle.calendar.workdays import add_working_days, is_working_day
+from trustcycle.calendar.workdays import working_days
+from trustcycle.config.schema import Nation
 
+ENGLAND = working_days(Nation.england)  # the trusts these tests run are English
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -149,7 +151,7 @@ def planning_day(today: pendulum.Date) -> tuple[pendulum.Date, int]:
     """The working day the live service rehearses (today, or the next working day on a
     weekend or bank holiday) and its shift in days (TRUSTCYCLE_CLOCK_SHIFT_DAYS)."""
     day = today
-    while not is_working_day(day):
+    while not ENGLAND.is_working_day(day):
         day = day.add(days=1)
     return day, (day - today).days
 
@@ -171,8 +173,8 @@ def live_dates(day: pendulum.Date) -> LiveDates:
     meeting 10 working days on (more than 5 clear days after the cut-off); the cycle year
     starts six months back, so every date is well inside it."""
     start = day.subtract(months=6).replace(day=1)
-    return LiveDates(day, add_working_days(day, -6), add_working_days(day, -1),
-                     add_working_days(day, 10), start.year, start.format("MM-DD"))
+    return LiveDates(day, ENGLAND.add_working_days(day, -6), ENGLAND.add_working_days(day, -1),
+                     ENGLAND.add_working_days(day, 10), start.year, start.format("MM-DD"))
 
 
 PARTNERS = ("alpha", "bravo", "charlie")

@@ -26,12 +26,14 @@ from tests.integration.test_chase_fixtures import (
 )
 from tests.plugins.smtp_sink import SmtpTestServer
 from trustcycle.calendar.clock import FixedClock, use_clock
-from trustcycle.calendar.workdays import is_working_day
+from trustcycle.calendar.workdays import working_days
 from trustcycle.chasing.return_shapes import Person, RepresentationReturn
 from trustcycle.cli import main as cli
+from trustcycle.config.schema import Nation
 
 # Fixtures of the shared plugins, made visible to this module's tests.
 
+ENGLAND = working_days(Nation.england)  # the trusts these tests run are English
 FIRST, LAST = date(2026, 4, 27), date(2026, 5, 21)
 EXPECTED = [
     ("2026-04-27", "request", [contact(p)]) for p in ("alpha", "bravo", "charlie", "delta", "echo")
@@ -91,7 +93,8 @@ def test_a_scripted_collection_chases_the_right_partners_on_the_right_working_da
            for m in smtp_server.messages]
     assert got == [(d, k, sorted(to)) for d, k, to in EXPECTED]
     # No email on a weekend or on the 4 May bank holiday.
-    assert all(is_working_day(pendulum.parse(d).date()) for d, _, _ in got)  # type: ignore[union-attr]
+    assert all(ENGLAND.is_working_day(pendulum.parse(d).date())  # type: ignore[union-attr]
+               for d, _, _ in got)
     # The escalation went to echo's senior contact, copied to the Trust manager.
     escalation = next(m for m in smtp_server.messages
                       if m.parsed["X-Trustcycle-Kind"].startswith("escalation"))

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import yaml
 
+from trustcycle.calendar.workdays import for_trust
 from trustcycle.chasing.rules import rung_days
 from trustcycle.trust import load_config
 
@@ -78,7 +79,7 @@ def write_config(directory: Path, partners: tuple[str, ...] = PARTNERS) -> Path:
 def test_the_small_trust_ladder_falls_on_the_documented_days(tmp_path: Path) -> None:
     cfg = load_config(write_config(tmp_path / "config"))
     days = {r.name: r.day for r in rung_days(cfg.processes["membership_review"].ladder,
-                                             date(2026, 5, 13))}
+                                             date(2026, 5, 13), for_trust(cfg))}
     assert days == {"before_7": date(2026, 5, 1), "before_3": date(2026, 5, 8),
                     "on_the_day": date(2026, 5, 13), "overdue_2": date(2026, 5, 15),
                     "escalate_4": date(2026, 5, 19)}

@@ -27,12 +27,15 @@ from tests.clocks import use_database, wall_clock
 from tests.integration.drafts_support import RUTLAND, rutland, seed
 from tests.plugins.smtp_sink import SmtpTestServer
 from trustcycle.calendar import clock
+from trustcycle.calendar.workdays import working_days
+from trustcycle.config.schema import Nation
 from trustcycle.db import Database
 from trustcycle.papers.signoff import reminder_due, signoff_tags
 
 pytestmark = pytest.mark.usefixtures("prefect_harness", "mail_settings")
 
 PROCESS = "cypp_annual_review"
+ENGLAND = working_days(Nation.england)
 CUTOFF_DAY = date(2010, 6, 25)  # Friday; papers Tuesday 29 June, meeting Monday 5 July
 OFFICER = "childrens.trust@rutland.example.gov.uk"
 
@@ -124,10 +127,10 @@ def test_a_draft_still_waiting_two_working_days_before_its_papers_day_reminds_th
 
 def test_the_reminder_falls_from_two_working_days_before_the_papers_day_to_the_day() -> None:
     papers = date(2010, 6, 29)  # Tuesday
-    assert reminder_due(date(2010, 6, 23), papers) is None  # Wednesday: 4 working days
-    assert reminder_due(date(2010, 6, 24), papers) is None  # Thursday: 3
-    assert reminder_due(date(2010, 6, 25), papers) == 2  # Friday: Monday and Tuesday left
-    assert reminder_due(date(2010, 6, 26), papers) == 2  # Saturday
-    assert reminder_due(date(2010, 6, 28), papers) == 1
-    assert reminder_due(papers, papers) == 0
-    assert reminder_due(date(2010, 6, 30), papers) is None  # after it: the late alert's job
+    assert reminder_due(date(2010, 6, 23), papers, ENGLAND) is None  # Wednesday: 4 left
+    assert reminder_due(date(2010, 6, 24), papers, ENGLAND) is None  # Thursday: 3
+    assert reminder_due(date(2010, 6, 25), papers, ENGLAND) == 2  # Friday: Monday, Tuesday
+    assert reminder_due(date(2010, 6, 26), papers, ENGLAND) == 2  # Saturday
+    assert reminder_due(date(2010, 6, 28), papers, ENGLAND) == 1
+    assert reminder_due(papers, papers, ENGLAND) == 0
+    assert reminder_due(date(2010, 6, 30), papers, ENGLAND) is None  # the late alert's job

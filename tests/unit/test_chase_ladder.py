@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
+from trustcycle.calendar.workdays import working_days
 from trustcycle.chasing.rules import (
     NONE_SENT,
     Action,
@@ -16,7 +17,7 @@ from trustcycle.chasing.rules import (
     requests_due_to_open,
     rung_days,
 )
-from trustcycle.config.schema import Rung
+from trustcycle.config.schema import Nation, Rung
 from trustcycle.trust import load_config
 
 LADDER = [
@@ -28,7 +29,8 @@ LADDER = [
 ]
 # Monday 24 May 2010; the 31 May bank holiday falls inside the overdue rungs.
 DEADLINE = date(2010, 5, 24)
-RUNGS = rung_days(LADDER, DEADLINE)
+ENGLAND = working_days(Nation.england)
+RUNGS = rung_days(LADDER, DEADLINE, ENGLAND)
 
 
 def _decide(today: date, sent: list[str], status: str = "open") -> tuple[Action, str | None]:
@@ -39,6 +41,7 @@ def _decide(today: date, sent: list[str], status: str = "open") -> tuple[Action,
         status=status,
         opened_day=date(2010, 4, 6),
         cutoff_day=date(2010, 6, 1),
+        days=ENGLAND,
     )
     return decision.action, decision.rung.name if decision.rung else None
 
@@ -87,7 +90,8 @@ def test_no_rung_goes_on_a_weekend_or_bank_holiday() -> None:
 
 def test_no_rung_goes_on_the_day_the_request_opens() -> None:
     decision = decide(RUNGS, NONE_SENT, date(2010, 5, 19), status="open",
-                      opened_day=date(2010, 5, 19), cutoff_day=date(2010, 6, 1))
+                      opened_day=date(2010, 5, 19), cutoff_day=date(2010, 6, 1),
+                      days=ENGLAND)
     assert decision.action is Action.wait
 
 
@@ -102,10 +106,10 @@ def test_next_rung_is_the_first_still_to_come() -> None:
 
 def test_requests_open_from_their_day_until_the_cut_off_on_working_days_only() -> None:
     opens = {"a": (date(2010, 4, 6), date(2010, 6, 1)), "b": (date(2010, 5, 17), date(2010, 7, 1))}
-    assert requests_due_to_open(opens, date(2010, 4, 6)) == ["a"]
-    assert requests_due_to_open(opens, date(2010, 5, 17)) == ["a", "b"]
-    assert requests_due_to_open(opens, date(2010, 6, 1)) == ["b"]
-    assert requests_due_to_open(opens, date(2010, 5, 15)) == []  # Saturday
+    assert requests_due_to_open(opens, date(2010, 4, 6), ENGLAND) == ["a"]
+    assert requests_due_to_open(opens, date(2010, 5, 17), ENGLAND) == ["a", "b"]
+    assert requests_due_to_open(opens, date(2010, 6, 1), ENGLAND) == ["b"]
+    assert requests_due_to_open(opens, date(2010, 5, 15), ENGLAND) == []  # Saturday
 
 
 def test_a_return_is_asked_of_all_leads_or_categories() -> None:

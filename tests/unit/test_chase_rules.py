@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from trustcycle.calendar.workdays import working_days
 from trustcycle.chasing.rules import (
     NONE_SENT,
     RequestDates,
@@ -15,8 +16,9 @@ from trustcycle.chasing.rules import (
     next_rung,
     rung_days,
 )
-from trustcycle.config.schema import Rung
+from trustcycle.config.schema import Nation, Rung
 
+ENGLAND = working_days(Nation.england)
 REQUEST, DEADLINE, CUTOFF = date(2010, 5, 17), date(2010, 6, 17), date(2010, 6, 25)
 RUNGS = rung_days(
     [
@@ -25,6 +27,7 @@ RUNGS = rung_days(
         Rung(name="on_the_day", working_days=0),  # Thursday 17 June
     ],
     DEADLINE,
+    ENGLAND,
 )
 NOTICE = 5
 
@@ -51,14 +54,14 @@ def test_the_next_rung_is_never_one_already_sent_or_passed_over() -> None:
 
 
 def test_a_request_opened_on_its_day_keeps_the_calendars_dates() -> None:
-    assert late_request_dates(REQUEST, DEADLINE, CUTOFF, REQUEST, NOTICE) == RequestDates(
+    assert late_request_dates(REQUEST, DEADLINE, CUTOFF, REQUEST, NOTICE, ENGLAND) == RequestDates(
         DEADLINE, CUTOFF, late=False
     )
 
 
 def test_a_request_opened_late_but_in_good_time_keeps_its_dates_and_says_late() -> None:
     # Thursday 20 May + 5 working days is Thursday 27 May, before the deadline.
-    assert late_request_dates(REQUEST, DEADLINE, CUTOFF, date(2010, 5, 20), NOTICE) == (
+    assert late_request_dates(REQUEST, DEADLINE, CUTOFF, date(2010, 5, 20), NOTICE, ENGLAND) == (
         RequestDates(DEADLINE, CUTOFF, late=True)
     )
 
@@ -66,18 +69,18 @@ def test_a_request_opened_late_but_in_good_time_keeps_its_dates_and_says_late() 
 def test_a_request_opened_close_to_its_deadline_gets_the_notice_and_the_cut_off_follows() -> None:
     # Monday 14 June + 5 working days is Monday 21 June: the deadline moves there; the
     # cut-off (25 June) is still after it.
-    assert late_request_dates(REQUEST, DEADLINE, CUTOFF, date(2010, 6, 14), NOTICE) == (
+    assert late_request_dates(REQUEST, DEADLINE, CUTOFF, date(2010, 6, 14), NOTICE, ENGLAND) == (
         RequestDates(date(2010, 6, 21), CUTOFF, late=True)
     )
     # Monday 21 June + 5 is Monday 28 June, past the cut-off: it moves to the working day
     # after the new deadline, Tuesday 29 June.
-    assert late_request_dates(REQUEST, DEADLINE, CUTOFF, date(2010, 6, 21), NOTICE) == (
+    assert late_request_dates(REQUEST, DEADLINE, CUTOFF, date(2010, 6, 21), NOTICE, ENGLAND) == (
         RequestDates(date(2010, 6, 28), date(2010, 6, 29), late=True)
     )
 
 
 def test_a_cut_off_on_the_new_deadline_day_moves_a_working_day_later() -> None:
     # Friday 18 June + 5 is Friday 25 June, the cut-off itself: Monday 28 June then.
-    assert late_request_dates(REQUEST, DEADLINE, CUTOFF, date(2010, 6, 18), NOTICE) == (
+    assert late_request_dates(REQUEST, DEADLINE, CUTOFF, date(2010, 6, 18), NOTICE, ENGLAND) == (
         RequestDates(CUTOFF, date(2010, 6, 28), late=True)
     )

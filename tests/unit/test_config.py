@@ -123,7 +123,7 @@ def test_a_meeting_on_a_bank_holiday_is_refused(edit: Edit) -> None:
         "bodies.yaml", "dates: [2010-06-08, 2010-11-30]", "dates: [2010-06-08, 2010-05-31]"
     )
     assert _only_problem(directory).endswith(
-        "bodies.board.meetings.dates.1: 2010-05-31 is a bank holiday"
+        "bodies.board.meetings.dates.1: 2010-05-31 is a bank holiday (Spring Bank Holiday)"
     )
 
 

@@ -83,7 +83,8 @@ BREAKAGES: dict[str, tuple[str, str, str, str]] = {
     ),
     "an event on a bank holiday": (
         CAL, "when: {date: 2010-09-23,", "when: {date: 2010-08-30,",
-        "processes.annual_conference.when: 2010-08-30 is a bank holiday: events never move",
+        "processes.annual_conference.when: 2010-08-30 is a bank holiday "
+        "(Late Summer Bank Holiday): events never move",
     ),
     "an event a week after a meeting, on a Sunday": (
         CAL, "when: {meeting: {body: executive, date: 2010-11-17}}",

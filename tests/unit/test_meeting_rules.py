@@ -9,8 +9,11 @@ import pendulum
 import pytest
 
 from trustcycle.calendar.meetings import Recurrence, occurrences, parse_rule
+from trustcycle.calendar.workdays import working_days
+from trustcycle.config.schema import Nation
 
 D = pendulum.date
+ENGLAND = working_days(Nation.england)
 FIRST_MONDAY_OF_JUNE = parse_rule("first Monday of Jun")
 
 
@@ -34,9 +37,11 @@ def test_every_month_is_the_twelve_months() -> None:
 
 
 def test_a_range_ending_on_a_first_of_the_month_includes_that_days_meeting() -> None:
-    assert occurrences(FIRST_MONDAY_OF_JUNE, D(2026, 5, 2), D(2026, 6, 1)) == [D(2026, 6, 1)]
+    june = occurrences(FIRST_MONDAY_OF_JUNE, D(2026, 5, 2), D(2026, 6, 1), ENGLAND)
+    assert june == [D(2026, 6, 1)]
 
 
 def test_a_range_starting_on_a_meeting_day_includes_it() -> None:
-    assert occurrences(FIRST_MONDAY_OF_JUNE, D(2026, 6, 1), D(2026, 6, 30)) == [D(2026, 6, 1)]
-    assert occurrences(FIRST_MONDAY_OF_JUNE, D(2026, 6, 2), D(2026, 6, 30)) == []
+    june = occurrences(FIRST_MONDAY_OF_JUNE, D(2026, 6, 1), D(2026, 6, 30), ENGLAND)
+    assert june == [D(2026, 6, 1)]
+    assert occurrences(FIRST_MONDAY_OF_JUNE, D(2026, 6, 2), D(2026, 6, 30), ENGLAND) == []

@@ -14,7 +14,7 @@ from trustcycle.calendar.timeline import (
     runs_during,
     steps_of,
 )
-from trustcycle.calendar.workdays import is_working_day
+from trustcycle.calendar.workdays import WorkingDays, for_trust
 from trustcycle.config.asked import asked_of_problems
 from trustcycle.config.errors import ConfigError, Problem
 from trustcycle.config.loader import TrustConfig
@@ -23,12 +23,12 @@ from trustcycle.config.years import cycle_year_of, for_year
 from trustcycle.paths import templates_dir
 
 
-def _closed(d: date) -> str | None:
+def _closed(d: date, days: WorkingDays) -> str | None:
     """Why a meeting or an event cannot be held on `d` (these never move), or None."""
     if d.isoweekday() > 5:
         return f"{d} is a {d.strftime('%A')}"
-    if not is_working_day(d):  # type: ignore[arg-type]
-        return f"{d} is a bank holiday"
+    if not days.is_working_day(d):
+        return f"{d} is a bank holiday ({days.bank_holiday_name(d)})"
     return None
 
 
@@ -62,7 +62,7 @@ def _ids(cfg: TrustConfig, scenario_path: Path) -> list[Problem]:
                 problems.append(Problem(bodies_file, f"bodies.{bid}.meetings.rules.{i}.rule",
                                         f"meets on a {day}: meetings are Monday to Friday"))
         for i, d in enumerate(b.meetings.dates):
-            closed = _closed(d)
+            closed = _closed(d, for_trust(cfg))
             if closed:
                 problems.append(Problem(bodies_file, f"bodies.{bid}.meetings.dates.{i}", closed))
     for pid, pr in cfg.priorities.items():
@@ -181,7 +181,8 @@ def _order(cfg: TrustConfig) -> list[Problem]:
         base = f"processes.{pid}"
         when = cfg.processes[pid].when
         if d.event is not None and when and (when.meeting is None or when.offset is not None):
-            closed = _closed(d.event.date())  # an event at a meeting: the meetings' rule
+            # (an event at a meeting: the meetings' rule)
+            closed = _closed(d.event.date(), for_trust(cfg))
             if closed:
                 problems.append(Problem(calendar, f"{base}.when", f"{closed}: events never move"))
         # mutant: equivalent (`and` for `or`): the schema gives a process with returns all

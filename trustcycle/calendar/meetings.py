@@ -14,7 +14,7 @@ from datetime import time
 
 import pendulum
 
-from trustcycle.calendar.workdays import Roll, at_local, roll
+from trustcycle.calendar.workdays import Roll, WorkingDays, at_local, for_trust
 from trustcycle.config.loader import TrustConfig, as_date
 
 _ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "last": -1}
@@ -72,13 +72,15 @@ def nth_weekday(year: int, month: int, weekday: int, ordinal: int) -> pendulum.D
     return last.subtract(days=(last.weekday() - weekday) % 7)
 
 
-def occurrences(rule: Recurrence, start: pendulum.Date, end: pendulum.Date) -> list[pendulum.Date]:
+def occurrences(
+    rule: Recurrence, start: pendulum.Date, end: pendulum.Date, days: WorkingDays
+) -> list[pendulum.Date]:
     """The rule's days in [start, end], moved off bank holidays to the next working day."""
     out: list[pendulum.Date] = []
     cursor = pendulum.date(start.year, start.month, 1)
     while cursor <= end:
         if cursor.month in rule.months:
-            day = roll(
+            day = days.roll(
                 nth_weekday(cursor.year, cursor.month, rule.weekday, rule.ordinal), Roll.LATER
             )
             if start <= day <= end:
@@ -102,7 +104,7 @@ def body_meetings(
     for rule in body.meetings.rules:
         lo = max(start, as_date(rule.starts)) if rule.starts else start
         hi = min(end, as_date(rule.ends)) if rule.ends else end
-        for day in occurrences(parse_rule(rule.rule), lo, hi):
+        for day in occurrences(parse_rule(rule.rule), lo, hi, for_trust(cfg)):
             days[day] = meeting_times([day], rule.time)[0]
     for d in body.meetings.dates:
         day = as_date(d)

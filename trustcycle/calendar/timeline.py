@@ -11,13 +11,7 @@ from dataclasses import dataclass, field
 import pendulum
 
 from trustcycle.calendar.meetings import body_meetings
-from trustcycle.calendar.workdays import (
-    Roll,
-    add_working_days,
-    at_local,
-    clear_days_before,
-    roll,
-)
+from trustcycle.calendar.workdays import Roll, at_local, for_trust
 from trustcycle.config import schema
 from trustcycle.config.errors import ConfigError, Problem
 from trustcycle.config.loader import TrustConfig
@@ -109,21 +103,21 @@ def _resolve(
         if spec.of not in known:
             return None
         anchor, anchor_time = known[spec.of].date(), None
-    offset = spec.offset
+    offset, days = spec.offset, for_trust(cfg)
     if offset is None:
-        day = roll(anchor, _ROLE_ROLL[role]) if anchor_time is None else anchor
+        day = days.roll(anchor, _ROLE_ROLL[role]) if anchor_time is None else anchor
     else:
         kind, n = offset
         if kind == "working_days_before":
-            day = add_working_days(anchor, -n)
+            day = days.add_working_days(anchor, -n)
         elif kind == "working_days_after":
-            day = add_working_days(anchor, n)
+            day = days.add_working_days(anchor, n)
         elif kind == "clear_days_before":
-            day = clear_days_before(anchor, n)
+            day = days.clear_days_before(anchor, n)
         elif kind == "days_before":
-            day = roll(anchor.subtract(days=n), _ROLE_ROLL[role])
+            day = days.roll(anchor.subtract(days=n), _ROLE_ROLL[role])
         else:
-            day = roll(anchor.add(days=n), _ROLE_ROLL[role])
+            day = days.roll(anchor.add(days=n), _ROLE_ROLL[role])
         anchor_time = None
     if spec.time is not None:
         hour, minute = spec.time.hour, spec.time.minute
@@ -148,7 +142,9 @@ def resolve_process(cfg: TrustConfig, pid: str, year: int) -> ProcessDates:
     if proc.receiving.meeting is not None:
         meeting = _meeting(cfg, proc.receiving.meeting, year, f"{base}.receiving.meeting")
         known["meeting"] = meeting
-        papers = at_local(clear_days_before(meeting.date(), proc.receiving.clear_days), 9)
+        papers = at_local(
+            for_trust(cfg).clear_days_before(meeting.date(), proc.receiving.clear_days), 9
+        )
     else:
         assert proc.receiving.publish is not None
         publish = _resolve(
@@ -171,7 +167,8 @@ def resolve_process(cfg: TrustConfig, pid: str, year: int) -> ProcessDates:
             cfg.file(CALENDAR), f"{base}.{role}.of", "refers in a circle to another step"
         )
     deadline_day = known["deadline"].date()
-    rungs = {r.name: add_working_days(deadline_day, r.working_days) for r in proc.ladder}
+    rungs = {r.name: for_trust(cfg).add_working_days(deadline_day, r.working_days)
+             for r in proc.ladder}
     return ProcessDates(
         process=pid,
         request=known["request"],

@@ -16,7 +16,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from trustcycle.calendar.timeline import ProcessDates, resolve_year
-from trustcycle.calendar.workdays import at_local
+from trustcycle.calendar.workdays import at_local, for_trust
 from trustcycle.chasing.emails import (
     MailFault,
     fault_alert,
@@ -185,7 +185,7 @@ def due_to_open(session: Session, cfg: TrustConfig, *, today: date,
         for pid, d in dates.items()
         if d.request is not None and d.cutoff is not None
     }
-    owed = returns_owed(cfg, requests_due_to_open(opens, today))
+    owed = returns_owed(cfg, requests_due_to_open(opens, today, for_trust(cfg)))
     if not owed:
         return [], dates
     processes, partners = process_ids(session, cfg, year), partner_ids(session, cfg)
@@ -202,7 +202,8 @@ def opening_dates(cfg: TrustConfig, dates: ProcessDates, today: date) -> Request
     assert dates.request is not None and dates.deadline is not None
     assert dates.cutoff is not None
     return late_request_dates(local_day(dates.request), local_day(dates.deadline),
-                              local_day(dates.cutoff), today, cfg.trust.late_request_notice)
+                              local_day(dates.cutoff), today, cfg.trust.late_request_notice,
+                              for_trust(cfg))
 
 
 def open_due_requests(session: Session, cfg: TrustConfig, *, now: datetime,
@@ -279,7 +280,8 @@ class Ladders:
     def __call__(self, process: str, deadline_day: date) -> tuple[RungDay, ...]:
         key = (process, deadline_day)
         if key not in self._cache:
-            self._cache[key] = rung_days(self._cfg.processes[process].ladder, deadline_day)
+            self._cache[key] = rung_days(self._cfg.processes[process].ladder, deadline_day,
+                                         for_trust(self._cfg))
         return self._cache[key]
 
 
@@ -332,7 +334,7 @@ def select_due(session: Session, cfg: TrustConfig, *, today: date,
         rungs = ladders(view.process, view.deadline_day)
         verdict = decide(rungs, last_sent_index(rungs, sent.get(view.id, ())), today,
                          status=view.status, opened_day=view.opened_day,
-                         cutoff_day=view.cutoff_day)
+                         cutoff_day=view.cutoff_day, days=for_trust(cfg))
         if verdict.action is Action.mark_missing:
             missing.append(view)
         elif verdict.rung is not None:

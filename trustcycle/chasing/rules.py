@@ -15,7 +15,7 @@ from enum import StrEnum
 
 import pendulum
 
-from trustcycle.calendar.workdays import add_working_days, is_working_day
+from trustcycle.calendar.workdays import WorkingDays
 from trustcycle.config import schema
 from trustcycle.config.asked import partners_asked
 from trustcycle.config.loader import TrustConfig
@@ -56,12 +56,14 @@ def _plain(day: date) -> date:
     return date(day.year, day.month, day.day)
 
 
-def rung_days(ladder: Sequence[schema.Rung], deadline_day: date) -> tuple[RungDay, ...]:
+def rung_days(
+    ladder: Sequence[schema.Rung], deadline_day: date, days: WorkingDays
+) -> tuple[RungDay, ...]:
     """The ladder's rungs on their days: `working_days` relative to the deadline day."""
     deadline = pendulum.date(deadline_day.year, deadline_day.month, deadline_day.day)
     return tuple(
-        RungDay(i, r.name, _plain(add_working_days(deadline, r.working_days)), r.working_days,
-                r.escalate)
+        RungDay(i, r.name, _plain(days.add_working_days(deadline, r.working_days)),
+                r.working_days, r.escalate)
         for i, r in enumerate(ladder)
     )
 
@@ -92,6 +94,7 @@ def decide(
     status: str,
     opened_day: date,
     cutoff_day: date,
+    days: WorkingDays,
 ) -> Decision:
     """What to do today for one request: wait, send a rung, or mark it missing."""
     if status != "open":
@@ -99,7 +102,7 @@ def decide(
     if today >= cutoff_day:
         return Decision(Action.mark_missing)
     # Mail is sent on working days only; and the request email is that day's one message.
-    if today <= opened_day or not is_working_day(pendulum.date(today.year, today.month, today.day)):
+    if today <= opened_day or not days.is_working_day(today):
         return Decision(Action.wait)
     rung = due_rung(rungs, last_sent, today)
     if rung is None:
@@ -135,7 +138,7 @@ def returns_owed(cfg: TrustConfig, process_ids: Iterable[str]) -> list[Owed]:
 
 
 def requests_due_to_open(
-    opens: Mapping[str, tuple[date, date]], today: date
+    opens: Mapping[str, tuple[date, date]], today: date, days: WorkingDays
 ) -> list[str]:
     """Processes whose request day has come and whose window has not closed:
     {pid: (request day, last day to open)}.
@@ -145,7 +148,7 @@ def requests_due_to_open(
     are opened late rather than silently never (`late_request_dates`). Only on a working
     day: requests are mail, and mail goes on working days.
     """
-    if not is_working_day(pendulum.date(today.year, today.month, today.day)):
+    if not days.is_working_day(today):
         return []
     return [pid for pid, (request, close) in opens.items() if request <= today < close]
 
@@ -160,7 +163,7 @@ class RequestDates:
 
 
 def late_request_dates(
-    request: date, deadline: date, cutoff: date, today: date, notice: int
+    request: date, deadline: date, cutoff: date, today: date, notice: int, days: WorkingDays
 ) -> RequestDates:
     """A request opened on `today` never has a deadline in the past or too close.
 
@@ -169,10 +172,12 @@ def late_request_dates(
     """
     if today <= request:
         return RequestDates(deadline, cutoff, late=False)
-    earliest = _plain(add_working_days(pendulum.date(today.year, today.month, today.day), notice))
+    earliest = _plain(
+        days.add_working_days(pendulum.date(today.year, today.month, today.day), notice)
+    )
     new_deadline = max(deadline, earliest)
     new_cutoff = cutoff
     if new_cutoff <= new_deadline:
         d = pendulum.date(new_deadline.year, new_deadline.month, new_deadline.day)
-        new_cutoff = _plain(add_working_days(d, 1))
+        new_cutoff = _plain(days.add_working_days(d, 1))
     return RequestDates(new_deadline, new_cutoff, late=True)

@@ -160,6 +160,15 @@ class LegalBasis(str, Enum):
     invited = "invited"
 
 
+class Nation(str, Enum):
+    """Whose bank holidays close working days (they differ: README, "Dates")."""
+
+    england = "england"
+    wales = "wales"
+    scotland = "scotland"
+    northern_ireland = "northern_ireland"
+
+
 _HH_MM = re.compile(r"^([01][0-9]|2[0-3]):([0-5][0-9])$")
 
 
@@ -202,7 +211,12 @@ class Trust(Strict):
     )
     timezone: Literal["Europe/London"] = Field(
         "Europe/London",
-        description="Always Europe/London: the statutory calendar is England's",
+        description="Always Europe/London: all four nations keep UK time",
+    )
+    nation: Nation = Field(
+        Nation.england,
+        description="Whose bank holidays are not working days: england, wales, scotland or "
+        "northern_ireland (absent: england)",
     )
     cycle_year: int = Field(description="The year the current cycle starts in, e.g. 2026")
     cycle_start: MonthDay = Field("04-01", description="First day of the cycle year")

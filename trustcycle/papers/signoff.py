@@ -10,7 +10,7 @@ from datetime import date
 
 import pendulum
 
-from trustcycle.calendar.workdays import working_days_in
+from trustcycle.calendar.workdays import WorkingDays
 
 # Remind the officer when the papers day is this many working days away (or fewer).
 REMIND_WORKING_DAYS = 2
@@ -28,15 +28,15 @@ def answer_problem(decision: str | None, officer: str, comment: str) -> str | No
     return None
 
 
-def working_days_left(today: date, papers: date) -> int:
+def working_days_left(today: date, papers: date, days: WorkingDays) -> int:
     """Working days after `today` up to and including the papers day (0 on the day)."""
     if papers <= today:
         return 0
     start = pendulum.date(today.year, today.month, today.day).add(days=1)
-    return len(working_days_in(start, pendulum.date(papers.year, papers.month, papers.day)))
+    return len(days.working_days_in(start, pendulum.date(papers.year, papers.month, papers.day)))
 
 
-def reminder_due(today: date, papers: date) -> int | None:
+def reminder_due(today: date, papers: date, days: WorkingDays) -> int | None:
     """Working days left when a waiting draft's reminder is due today, else None.
 
     From `REMIND_WORKING_DAYS` working days before the papers day until the papers day
@@ -44,7 +44,7 @@ def reminder_due(today: date, papers: date) -> int | None:
     """
     if today > papers:
         return None
-    left = working_days_left(today, papers)
+    left = working_days_left(today, papers, days)
     return left if left <= REMIND_WORKING_DAYS else None
 
 
