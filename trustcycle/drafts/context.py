@@ -16,7 +16,7 @@ from trustcycle.calendar.dates import long_date, long_iso
 from trustcycle.calendar.timeline import ProcessDates, resolve_process
 from trustcycle.config.loader import TrustConfig
 from trustcycle.config.schema import ProcessKind
-from trustcycle.drafts import cypp, membership, needs, strategy
+from trustcycle.drafts import attachments, cypp, membership, narrative, needs, strategy
 from trustcycle.drafts.document import Contact, Report, Section, Table, table
 from trustcycle.drafts.inputs import DraftInputs, ReturnRecord, complete, returns_sha256
 
@@ -120,7 +120,10 @@ def build_report(cfg: TrustConfig, pid: str, year: int, inputs: DraftInputs,
     body = cfg.bodies[proc.receiving.body]
     records = complete(cfg, pid, [r for r in inputs.returns if r.process == pid])
     kind = proc.kind
-    if kind is ProcessKind.membership_review:
+    report_only = narrative.report_only(cfg, pid)
+    if report_only:
+        sections, recs, summary = narrative.sections(cfg, pid, records)
+    elif kind is ProcessKind.membership_review:
         sections, recs, summary = membership.sections(cfg, pid, day, records,
                                                       list(inputs.attendance))
     elif kind is ProcessKind.cypp_annual_review:
@@ -133,6 +136,8 @@ def build_report(cfg: TrustConfig, pid: str, year: int, inputs: DraftInputs,
         sections, recs, summary = strategy.sections(cfg, records, assessment)
     else:
         raise ValueError(f"process {pid!r} of kind {kind.value} has no draft")
+    if not report_only:  # a report-only draft lists each report's documents with it
+        sections = (*sections, *attachments.section(cfg, records))
     received = sum(1 for r in records if r.received)
     missing = [r for r in records if not r.received and r.status != "waived"]
     assert dates.request is not None and dates.deadline is not None
@@ -145,7 +150,7 @@ def build_report(cfg: TrustConfig, pid: str, year: int, inputs: DraftInputs,
            if missing else "."),
     )
     legal = legal_implications(cfg, pid, day, dates.meeting is None)
-    fmt = {"body": body.name}
+    fmt = {"body": body.name, "title": proc.title}
     if dates.meeting is not None:
         report_to = f"{body.name}, {long_date(day)}"
     else:
@@ -153,7 +158,7 @@ def build_report(cfg: TrustConfig, pid: str, year: int, inputs: DraftInputs,
     officer, manager = cfg.trust.officer, cfg.trust.manager
     return Report(
         process=pid,
-        kind=kind.value,
+        kind=narrative.KIND if report_only else kind.value,
         title=proc.title,
         trust=cfg.trust.name,
         report_to=report_to,
@@ -161,8 +166,9 @@ def build_report(cfg: TrustConfig, pid: str, year: int, inputs: DraftInputs,
         date=long_date(written),
         meeting=dates.meeting.isoformat() if dates.meeting else "",
         status=DRAFT_STATUS,
-        purpose=PURPOSE[kind].format(**fmt),
-        recommendations=(RECOMMENDATION[kind].format(**fmt), *recs),
+        purpose=(narrative.PURPOSE if report_only else PURPOSE[kind]).format(**fmt),
+        recommendations=((narrative.RECOMMENDATION if report_only else RECOMMENDATION[kind])
+                         .format(**fmt), *recs),
         background=background,
         sections=tuple(sections),
         financial=FINANCIAL,
