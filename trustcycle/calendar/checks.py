@@ -7,6 +7,8 @@ from pathlib import Path
 
 from trustcycle.calendar import meetings as rules
 from trustcycle.calendar.timeline import (
+    FORWARD_PLAN_CLEAR_DAYS,
+    ProcessDates,
     in_year,
     pinned_days,
     resolve_process,
@@ -19,6 +21,7 @@ from trustcycle.config.asked import asked_of_problems
 from trustcycle.config.errors import ConfigError, Problem
 from trustcycle.config.loader import TrustConfig
 from trustcycle.config.people import partner_people_problems, seat_problems
+from trustcycle.config.schema import Process
 from trustcycle.config.years import cycle_year_of, for_year
 from trustcycle.paths import templates_dir
 
@@ -72,7 +75,9 @@ def _ids(cfg: TrustConfig, scenario_path: Path) -> list[Problem]:
         for i, ret in enumerate(proc.returns):
             for j, p in enumerate(ret.asked_of.partners):
                 partner(calendar, f"{base}.returns.{i}.asked_of.partners.{j}", p)
-        if proc.receiving is not None:
+        for i, stop in enumerate(proc.route or []):
+            body(calendar, f"{base}.route.{i}.body", stop.body)
+        if proc.receiving is not None and proc.route is None:
             body(calendar, f"{base}.receiving.body", proc.receiving.body)
             if proc.receiving.meeting is not None:
                 body(calendar, f"{base}.receiving.meeting.body", proc.receiving.meeting.body)
@@ -125,10 +130,17 @@ def _outside_year(cfg: TrustConfig) -> list[Problem]:
     ]
 
 
-def _step_key(name: str) -> str:
+def _step_key(name: str, proc: Process | None = None) -> str:
     """The key path (under the process) that sets a timeline step's date."""
     if name.startswith(("reminder:", "escalation:")):
         return f"ladder.{name.split(':', 1)[1]}"
+    step, _, body = name.partition(":")
+    if step in ("papers", "meeting", "forward_plan") and proc is not None:
+        leaf = {"papers": "clear_days", "meeting": "meeting", "forward_plan": "key_decision"}[step]
+        if proc.route is None:
+            return f"receiving.{leaf}"
+        at = [s.body for s in proc.route].index(body) if body else 0
+        return f"route.{at}.{leaf}"
     keys = {"papers": "receiving.clear_days", "meeting": "receiving.meeting",
             "publish": "receiving.publish", "event": "when"}
     return keys.get(name, name)
@@ -161,7 +173,7 @@ def _in_force(cfg: TrustConfig) -> list[Problem]:
                 edge = f"before in_force.start {lo}" if lo and day < lo else (
                     f"after in_force.end {hi}")
                 problems.append(Problem(
-                    cfg.file("calendar.yaml"), f"processes.{pid}.{_step_key(step.name)}",
+                    cfg.file("calendar.yaml"), f"processes.{pid}.{_step_key(step.name, proc)}",
                     f"falls on {day}, {edge}: every step must fall while the process is in "
                     "force"))
                 break
@@ -215,6 +227,7 @@ def _order(cfg: TrustConfig) -> list[Problem]:
                     f"papers are due {due.date()}, before the cut-off {d.cutoff.date()}",
                 )
             )
+        problems += _route_order(cfg, pid, d, cycle_start)
         if d.request.date() < cycle_start:
             problems.append(Problem(
                 calendar, f"{base}.request",
@@ -236,6 +249,28 @@ def _order(cfg: TrustConfig) -> list[Problem]:
                     f"falls on {day}, not before the cut-off {d.cutoff.date()}: it can never "
                     "be sent",
                 ))
+    return problems
+
+
+def _route_order(cfg: TrustConfig, pid: str, d: ProcessDates, cycle_start: date) -> list[Problem]:
+    """Each later meeting's papers come after the cut-off (the draft exists), and each key
+    decision's forward-plan day falls within the cycle year, so it can be sent."""
+    problems: list[Problem] = []
+    proc, calendar = cfg.processes[pid], cfg.file("calendar.yaml")
+    assert d.cutoff is not None
+    for i, stop in enumerate(d.stops):
+        if i and stop.papers < d.cutoff:
+            problems.append(Problem(
+                calendar, f"processes.{pid}.{_step_key(stop.step('papers', False), proc)}",
+                f"papers to {cfg.bodies[stop.body].name} are due {stop.papers.date()}, before "
+                f"the cut-off {d.cutoff.date()}"))
+        if stop.forward_plan is not None and stop.forward_plan.date() < cycle_start:
+            problems.append(Problem(
+                calendar, f"processes.{pid}.{_step_key(stop.step('forward_plan', False), proc)}",
+                f"the forward plan notice for {cfg.bodies[stop.body].name} on "
+                f"{stop.meeting.date()} falls on {stop.forward_plan.date()} "
+                f"({FORWARD_PLAN_CLEAR_DAYS} clear days before, SI 2012/2089 reg 9), before "
+                f"the cycle year starts on {cycle_start}"))
     return problems
 
 

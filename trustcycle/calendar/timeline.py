@@ -26,6 +26,27 @@ _ROLE_ROLL = {
 }
 _ROLE_TIME = {"request": (9, 0), "deadline": (17, 0), "cutoff": (9, 0), "publish": (9, 0)}
 
+# SI 2012/2089 reg 9: a key decision is on the forward plan at least 28 clear days before
+# the meeting that takes it (clear days: neither the notice's day nor the meeting's count).
+FORWARD_PLAN_CLEAR_DAYS = 28
+
+
+@dataclass(frozen=True)
+class StopDates:
+    """One meeting on a report's route: the meeting, its own papers day and, for a key
+    decision, the day it goes on the forward plan."""
+
+    body: str
+    meeting: pendulum.DateTime
+    papers: pendulum.DateTime
+    clear_days: int
+    forward_plan: pendulum.DateTime | None = None
+
+    def step(self, name: str, first: bool) -> str:
+        """The timeline step's name: `papers`, `meeting` for the first meeting (as with one
+        receiving meeting), `papers:BODY`, `meeting:BODY` for the later ones;
+        `forward_plan:BODY` for each."""
+        return name if first and name != "forward_plan" else f"{name}:{self.body}"
 
 @dataclass(frozen=True)
 class ProcessDates:
@@ -41,6 +62,8 @@ class ProcessDates:
     event: pendulum.DateTime | None = None
     rungs: dict[str, pendulum.Date] = field(default_factory=dict)
 
+    # Every meeting the report goes to, in order (the first is `meeting` and `papers`).
+    stops: tuple[StopDates, ...] = ()
 
 @dataclass(frozen=True, order=True)
 class Step:
@@ -77,6 +100,43 @@ def _meeting(cfg: TrustConfig, ref: schema.MeetingRef, year: int, key: str) -> p
 
 
 def _resolve(
+def _stop(cfg: TrustConfig, body: str, meeting: pendulum.DateTime, clear_days: int,
+          key_decision: bool) -> StopDates:
+    days = for_trust(cfg)
+    forward_plan = None
+    if key_decision:
+        forward_plan = at_local(
+            days.clear_days_before(meeting.date(), FORWARD_PLAN_CLEAR_DAYS), 9)
+    return StopDates(body, meeting, at_local(days.clear_days_before(meeting.date(), clear_days),
+                                             9), clear_days, forward_plan)
+
+
+def _later_stop(cfg: TrustConfig, stop: schema.RouteStop, previous: StopDates, year: int,
+                key: str) -> StopDates:
+    """A meeting after the route's first: the first one after the previous meeting's day,
+    or the one its selector names, which must come after it (a report goes in order)."""
+    sel = stop.meeting
+    if sel.after_previous:
+        name = cfg.bodies[stop.body].name
+        day = previous.meeting.date()
+        after = [m for m in body_meetings(cfg, stop.body, year) if m.date() > day]
+        if not after:
+            raise ConfigError.one(cfg.file(CALENDAR), key, f"no {name} meeting after the "
+                                  f"previous meeting on the route ({previous.meeting.date()})")
+        meeting = after[0]
+    else:
+        ref = schema.MeetingRef(body=stop.body, date=sel.date, on_or_after=sel.on_or_after,
+                                before=sel.before)
+        meeting = _meeting(cfg, ref, year, key)
+        if meeting.date() <= previous.meeting.date():
+            raise ConfigError.one(
+                cfg.file(CALENDAR), key,
+                f"{cfg.bodies[stop.body].name} meets on {meeting.date()}, not after the previous "
+                f"meeting on the route ({cfg.bodies[previous.body].name}, "
+                f"{previous.meeting.date()}): a route goes in order")
+    return _stop(cfg, stop.body, meeting, stop.clear_days, stop.key_decision)
+
+
     cfg: TrustConfig,
     spec: schema.DateSpec,
     role: str,
@@ -140,9 +200,15 @@ def resolve_process(cfg: TrustConfig, pid: str, year: int) -> ProcessDates:
     known: dict[str, pendulum.DateTime] = {}
     papers = publish = None
     if proc.receiving.meeting is not None:
-        meeting = _meeting(cfg, proc.receiving.meeting, year, f"{base}.receiving.meeting")
+    stops: list[StopDates] = []
+        first_key = f"{base}.route.0.meeting" if proc.route else f"{base}.receiving.meeting"
+        meeting = _meeting(cfg, proc.receiving.meeting, year, first_key)
         known["meeting"] = meeting
         papers = at_local(
+        stops.append(_stop(cfg, proc.receiving.body, meeting, proc.receiving.clear_days,
+                           proc.receiving.key_decision))
+        for i, stop in enumerate((proc.route or [])[1:], start=1):
+            stops.append(_later_stop(cfg, stop, stops[-1], year, f"{base}.route.{i}.meeting"))
             for_trust(cfg).clear_days_before(meeting.date(), proc.receiving.clear_days), 9
         )
     else:
@@ -179,6 +245,7 @@ def resolve_process(cfg: TrustConfig, pid: str, year: int) -> ProcessDates:
         publish=publish,
         rungs=rungs,
     )
+        stops=tuple(stops),
 
 
 def pinned_days(proc: schema.Process) -> list[tuple[str, pendulum.Date]]:
@@ -266,6 +333,18 @@ def steps_of(cfg: TrustConfig, dates: ProcessDates) -> list[Step]:
         )
         out.append(Step(dates.meeting, pid, "meeting", receiving, f"{proc.title} to {body_name}"))
     if dates.publish is not None:
+    for i, stop in enumerate(dates.stops):
+        name = cfg.bodies[stop.body].name
+        if i:
+            out.append(Step(stop.papers, pid, stop.step("papers", False), stop.body,
+                            f"Papers published to {name} ({stop.clear_days} clear days before)"))
+            out.append(Step(stop.meeting, pid, stop.step("meeting", False), stop.body,
+                            f"{proc.title} to {name}"))
+        if stop.forward_plan is not None:
+            out.append(Step(stop.forward_plan, pid, stop.step("forward_plan", False), stop.body,
+                            f"Forward plan: key decision at {name} on "
+                            f"{stop.meeting.format('D MMMM YYYY')} "
+                            f"({FORWARD_PLAN_CLEAR_DAYS} clear days before)"))
         out.append(Step(dates.publish, pid, "publish", receiving, f"Publication: {proc.title}"))
     return out
 

@@ -600,6 +600,9 @@ class Process(Strict):
         default_factory=list,
         description="Reminders and escalations, relative to the deadline",
     )
+    key_decision: bool = Field(
+        False, description="A key decision at the meeting: on the forward plan 28 clear days "
+        "before it (SI 2012/2089 reg 9)")
     draft_template: Ident | None = Field(
         None,
         description="The draft's template (templates/drafts/NAME.md.j2)",
@@ -608,6 +611,38 @@ class Process(Strict):
         None,
         description="Who receives the papers: a body's meeting, or publication",
     )
+class RouteMeeting(Strict):
+    """Which meeting of the stop's body: on a `date`, the first `on_or_after`, the last
+    `before`, or (after the first stop) the body's first meeting `after_previous`: on a
+    day after the previous meeting on the route."""
+
+    date: DayRef | None = Field(None, description="The meeting on this day (MM-DD or YYYY-MM-DD)")
+    on_or_after: DayRef | None = Field(
+        None, description="The first meeting on or after this day (MM-DD or YYYY-MM-DD)")
+    before: DayRef | None = Field(
+        None, description="The last meeting before this day (MM-DD or YYYY-MM-DD)")
+    after_previous: bool = Field(
+        False, description="true: the first meeting on a day after the previous stop's meeting")
+
+    @model_validator(mode="after")
+    def _one_selector(self) -> RouteMeeting:
+        chosen = [k for k in ("date", "on_or_after", "before") if getattr(self, k) is not None]
+        if len(chosen) + self.after_previous != 1:
+            raise ValueError("give exactly one of date, on_or_after, before, after_previous: true")
+        return self
+
+
+class RouteStop(Strict):
+    """One meeting on a report's route, with its own papers day."""
+
+    body: Ident = Field(description="The body (id in bodies.yaml) that takes the report")
+    meeting: RouteMeeting = Field(description="Which of its meetings")
+    clear_days: int = Field(5, ge=0, description="LGA 1972 s100B: papers 5 clear days before")
+    key_decision: bool = Field(
+        False, description="A key decision at this meeting: on the forward plan 28 clear days "
+        "before it (SI 2012/2089 reg 9)")
+
+
     when: DateSpec | None = Field(None, description="The date of a plain event")
     triggers: list[Ident] = Field(
         default_factory=list,
@@ -636,6 +671,11 @@ class Process(Strict):
         return self
 
 
+    route: list[RouteStop] | None = Field(
+        None, min_length=1,
+        description="Or: the meetings the report goes to, in order, each with its own papers "
+        "day (the first is the receiving meeting)",
+    )
 class CalendarFile(Strict):
     processes: dict[Ident, Process] = Field(
         description="The statutory processes of the cycle year, by id",
@@ -648,6 +688,8 @@ class CalendarFile(Strict):
 class ScriptedPriority(Strict):
     """A lead partner's rating of one CYPP priority."""
 
+        if self.route is not None:
+            self._route_as_receiving(self.route)
     rag: Literal["red", "amber", "green"] = Field(description="The rating: red, amber or green")
     value: float | None = Field(None, description="The indicator's value")
     narrative: str = Field(description="What happened")
@@ -663,6 +705,25 @@ class ScriptedIndicator(Strict):
     source: str = Field(description="Where the figure comes from")
     value: float = Field(description="The value")
     comparator: float | None = Field(None, description="A comparator (e.g. England's rate)")
+    def _route_as_receiving(self, route: list[RouteStop]) -> None:
+        """The route's first stop is the receiving meeting (the draft is addressed to it and
+        `meeting: receiving` means it), so code that reads `receiving` serves both shapes."""
+        if route[0].meeting.after_previous:
+            raise ValueError("route.0.meeting: the first meeting has no previous one: give "
+                             "date, on_or_after or before")
+        bodies = [stop.body for stop in route]
+        twice = sorted({b for b in bodies if bodies.count(b) > 1})
+        if twice:
+            raise ValueError(f"route: {twice[0]} is on the route twice (each body once)")
+        first = route[0]
+        selector = first.meeting.model_dump(include={"date", "on_or_after", "before"},
+                                            exclude_none=True)
+        receiving = Receiving(body=first.body, meeting=MeetingRef(body=first.body, **selector),
+                              clear_days=first.clear_days, key_decision=first.key_decision)
+        if self.receiving not in (None, receiving):  # (a dump read back holds both)
+            raise ValueError("give receiving (one meeting) or route (several), not both")
+        object.__setattr__(self, "receiving", receiving)  # frozen: set once, while validating
+
     ward: str = Field("", description="The ward; empty for the whole area")
     section: Literal["general", "child_poverty"] = Field(
         "general",
