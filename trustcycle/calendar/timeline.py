@@ -25,7 +25,6 @@ _ROLE_ROLL = {
     "when": Roll.NONE,
 }
 _ROLE_TIME = {"request": (9, 0), "deadline": (17, 0), "cutoff": (9, 0), "publish": (9, 0)}
-
 # SI 2012/2089 reg 9: a key decision is on the forward plan at least 28 clear days before
 # the meeting that takes it (clear days: neither the notice's day nor the meeting's count).
 FORWARD_PLAN_CLEAR_DAYS = 28
@@ -48,6 +47,7 @@ class StopDates:
         `forward_plan:BODY` for each."""
         return name if first and name != "forward_plan" else f"{name}:{self.body}"
 
+
 @dataclass(frozen=True)
 class ProcessDates:
     """When each step of one process falls in one cycle year."""
@@ -61,9 +61,9 @@ class ProcessDates:
     publish: pendulum.DateTime | None = None
     event: pendulum.DateTime | None = None
     rungs: dict[str, pendulum.Date] = field(default_factory=dict)
-
     # Every meeting the report goes to, in order (the first is `meeting` and `papers`).
     stops: tuple[StopDates, ...] = ()
+
 
 @dataclass(frozen=True, order=True)
 class Step:
@@ -99,7 +99,6 @@ def _meeting(cfg: TrustConfig, ref: schema.MeetingRef, year: int, key: str) -> p
     return found[-1]
 
 
-def _resolve(
 def _stop(cfg: TrustConfig, body: str, meeting: pendulum.DateTime, clear_days: int,
           key_decision: bool) -> StopDates:
     days = for_trust(cfg)
@@ -137,6 +136,7 @@ def _later_stop(cfg: TrustConfig, stop: schema.RouteStop, previous: StopDates, y
     return _stop(cfg, stop.body, meeting, stop.clear_days, stop.key_decision)
 
 
+def _resolve(
     cfg: TrustConfig,
     spec: schema.DateSpec,
     role: str,
@@ -199,16 +199,16 @@ def resolve_process(cfg: TrustConfig, pid: str, year: int) -> ProcessDates:
     assert proc.receiving and proc.request and proc.deadline and proc.cutoff
     known: dict[str, pendulum.DateTime] = {}
     papers = publish = None
-    if proc.receiving.meeting is not None:
     stops: list[StopDates] = []
+    if proc.receiving.meeting is not None:
         first_key = f"{base}.route.0.meeting" if proc.route else f"{base}.receiving.meeting"
         meeting = _meeting(cfg, proc.receiving.meeting, year, first_key)
         known["meeting"] = meeting
-        papers = at_local(
         stops.append(_stop(cfg, proc.receiving.body, meeting, proc.receiving.clear_days,
                            proc.receiving.key_decision))
         for i, stop in enumerate((proc.route or [])[1:], start=1):
             stops.append(_later_stop(cfg, stop, stops[-1], year, f"{base}.route.{i}.meeting"))
+        papers = at_local(
             for_trust(cfg).clear_days_before(meeting.date(), proc.receiving.clear_days), 9
         )
     else:
@@ -244,8 +244,8 @@ def resolve_process(cfg: TrustConfig, pid: str, year: int) -> ProcessDates:
         papers=papers,
         publish=publish,
         rungs=rungs,
-    )
         stops=tuple(stops),
+    )
 
 
 def pinned_days(proc: schema.Process) -> list[tuple[str, pendulum.Date]]:
@@ -332,7 +332,6 @@ def steps_of(cfg: TrustConfig, dates: ProcessDates) -> list[Step]:
             )
         )
         out.append(Step(dates.meeting, pid, "meeting", receiving, f"{proc.title} to {body_name}"))
-    if dates.publish is not None:
     for i, stop in enumerate(dates.stops):
         name = cfg.bodies[stop.body].name
         if i:
@@ -345,6 +344,7 @@ def steps_of(cfg: TrustConfig, dates: ProcessDates) -> list[Step]:
                             f"Forward plan: key decision at {name} on "
                             f"{stop.meeting.format('D MMMM YYYY')} "
                             f"({FORWARD_PLAN_CLEAR_DAYS} clear days before)"))
+    if dates.publish is not None:
         out.append(Step(dates.publish, pid, "publish", receiving, f"Publication: {proc.title}"))
     return out
 

@@ -572,6 +572,9 @@ class Receiving(Strict):
         description="Or: the day the paper is published (no meeting)",
     )
     clear_days: int = Field(5, ge=0, description="LGA 1972 s100B: papers 5 clear days before")
+    key_decision: bool = Field(
+        False, description="A key decision at the meeting: on the forward plan 28 clear days "
+        "before it (SI 2012/2089 reg 9)")
 
     @model_validator(mode="after")
     def _meeting_or_publish(self) -> Receiving:
@@ -580,37 +583,6 @@ class Receiving(Strict):
         return self
 
 
-class Process(Strict):
-    kind: ProcessKind = Field(description="Which statutory process this is")
-    title: Line = Field(description="Its title on requests and papers")
-    legal_basis: Line = Field(description="The law it rests on, quoted on requests and papers")
-    enabled: bool = Field(description="False: kept in the file but not run")
-    in_force: InForce = Field(InForce(), description="Dates between which it runs")
-    returns: list[ReturnSpec] = Field(
-        default_factory=list,
-        description="What partners are asked for",
-    )
-    request: DateSpec | None = Field(None, description="When the requests go out")
-    deadline: DateSpec | None = Field(None, description="When the returns are due (17:00)")
-    cutoff: DateSpec | None = Field(
-        None,
-        description="After this the draft goes ahead with whatever came in",
-    )
-    ladder: list[Rung] = Field(
-        default_factory=list,
-        description="Reminders and escalations, relative to the deadline",
-    )
-    key_decision: bool = Field(
-        False, description="A key decision at the meeting: on the forward plan 28 clear days "
-        "before it (SI 2012/2089 reg 9)")
-    draft_template: Ident | None = Field(
-        None,
-        description="The draft's template (templates/drafts/NAME.md.j2)",
-    )
-    receiving: Receiving | None = Field(
-        None,
-        description="Who receives the papers: a body's meeting, or publication",
-    )
 class RouteMeeting(Strict):
     """Which meeting of the stop's body: on a `date`, the first `on_or_after`, the last
     `before`, or (after the first stop) the body's first meeting `after_previous`: on a
@@ -643,6 +615,39 @@ class RouteStop(Strict):
         "before it (SI 2012/2089 reg 9)")
 
 
+class Process(Strict):
+    kind: ProcessKind = Field(description="Which statutory process this is")
+    title: Line = Field(description="Its title on requests and papers")
+    legal_basis: Line = Field(description="The law it rests on, quoted on requests and papers")
+    enabled: bool = Field(description="False: kept in the file but not run")
+    in_force: InForce = Field(InForce(), description="Dates between which it runs")
+    returns: list[ReturnSpec] = Field(
+        default_factory=list,
+        description="What partners are asked for",
+    )
+    request: DateSpec | None = Field(None, description="When the requests go out")
+    deadline: DateSpec | None = Field(None, description="When the returns are due (17:00)")
+    cutoff: DateSpec | None = Field(
+        None,
+        description="After this the draft goes ahead with whatever came in",
+    )
+    ladder: list[Rung] = Field(
+        default_factory=list,
+        description="Reminders and escalations, relative to the deadline",
+    )
+    draft_template: Ident | None = Field(
+        None,
+        description="The draft's template (templates/drafts/NAME.md.j2)",
+    )
+    receiving: Receiving | None = Field(
+        None,
+        description="Who receives the papers: a body's meeting, or publication",
+    )
+    route: list[RouteStop] | None = Field(
+        None, min_length=1,
+        description="Or: the meetings the report goes to, in order, each with its own papers "
+        "day (the first is the receiving meeting)",
+    )
     when: DateSpec | None = Field(None, description="The date of a plain event")
     triggers: list[Ident] = Field(
         default_factory=list,
@@ -655,6 +660,8 @@ class RouteStop(Strict):
             if self.when is None:
                 raise ValueError("an event needs `when`")
             return self
+        if self.route is not None:
+            self._route_as_receiving(self.route)
         missing = [
             k for k in ("request", "deadline", "cutoff", "receiving") if getattr(self, k) is None
         ]
@@ -670,41 +677,6 @@ class RouteStop(Strict):
             raise ValueError("ladder rungs must be in strictly increasing working_days")
         return self
 
-
-    route: list[RouteStop] | None = Field(
-        None, min_length=1,
-        description="Or: the meetings the report goes to, in order, each with its own papers "
-        "day (the first is the receiving meeting)",
-    )
-class CalendarFile(Strict):
-    processes: dict[Ident, Process] = Field(
-        description="The statutory processes of the cycle year, by id",
-    )
-
-
-# --- scenario.yaml (the simulated year's scripted partners) -----------------------------
-
-
-class ScriptedPriority(Strict):
-    """A lead partner's rating of one CYPP priority."""
-
-        if self.route is not None:
-            self._route_as_receiving(self.route)
-    rag: Literal["red", "amber", "green"] = Field(description="The rating: red, amber or green")
-    value: float | None = Field(None, description="The indicator's value")
-    narrative: str = Field(description="What happened")
-    risks: str = Field("", description="Risks to the priority")
-    changes: str = Field("", description="Changes proposed")
-
-
-class ScriptedIndicator(Strict):
-    """One row of a needs analysis return (the portal's CSV columns)."""
-
-    indicator: str = Field(description="What is measured")
-    period: str = Field(description="The period, e.g. 2025/26")
-    source: str = Field(description="Where the figure comes from")
-    value: float = Field(description="The value")
-    comparator: float | None = Field(None, description="A comparator (e.g. England's rate)")
     def _route_as_receiving(self, route: list[RouteStop]) -> None:
         """The route's first stop is the receiving meeting (the draft is addressed to it and
         `meeting: receiving` means it), so code that reads `receiving` serves both shapes."""
@@ -724,6 +696,34 @@ class ScriptedIndicator(Strict):
             raise ValueError("give receiving (one meeting) or route (several), not both")
         object.__setattr__(self, "receiving", receiving)  # frozen: set once, while validating
 
+
+class CalendarFile(Strict):
+    processes: dict[Ident, Process] = Field(
+        description="The statutory processes of the cycle year, by id",
+    )
+
+
+# --- scenario.yaml (the simulated year's scripted partners) -----------------------------
+
+
+class ScriptedPriority(Strict):
+    """A lead partner's rating of one CYPP priority."""
+
+    rag: Literal["red", "amber", "green"] = Field(description="The rating: red, amber or green")
+    value: float | None = Field(None, description="The indicator's value")
+    narrative: str = Field(description="What happened")
+    risks: str = Field("", description="Risks to the priority")
+    changes: str = Field("", description="Changes proposed")
+
+
+class ScriptedIndicator(Strict):
+    """One row of a needs analysis return (the portal's CSV columns)."""
+
+    indicator: str = Field(description="What is measured")
+    period: str = Field(description="The period, e.g. 2025/26")
+    source: str = Field(description="Where the figure comes from")
+    value: float = Field(description="The value")
+    comparator: float | None = Field(None, description="A comparator (e.g. England's rate)")
     ward: str = Field("", description="The ward; empty for the whole area")
     section: Literal["general", "child_poverty"] = Field(
         "general",
