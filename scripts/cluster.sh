@@ -14,6 +14,7 @@
 #   CLUSTER_PORT [4200]               the Prefect API's port (0: any free port)
 #   CLUSTER_POOL [trustcycle]         the process work pool
 #   CLUSTER_WORKERS [2]               how many `prefect worker start` processes
+#   CLUSTER_WORKER_LIMIT              if set, each worker's --limit (flow runs at once)
 #   CLUSTER_TRUSTS                    if set, `trustcycle deploy --trusts` it once the pool is up
 #   CLUSTER_REPOSITORY, CLUSTER_BRANCH  with CLUSTER_TRUSTS: the git repository workers clone
 #   CLUSTER_PORTAL_PORT [8080]        the portal (started only when TRUSTCYCLE_PORTAL_SECRET is
@@ -125,13 +126,14 @@ start() {
     args=(deploy --pool "$POOL" --trusts "$CLUSTER_TRUSTS")
     [ -z "${CLUSTER_REPOSITORY:-}" ] || args+=(--repository "$CLUSTER_REPOSITORY")
     [ -z "${CLUSTER_BRANCH:-}" ] || args+=(--branch "$CLUSTER_BRANCH")
+    [ -z "${PREFECT_FLOWS_HEARTBEAT_FREQUENCY:-}" ] || args+=(--heartbeat "$PREFECT_FLOWS_HEARTBEAT_FREQUENCY")
     "$ROOT/.venv/bin/trustcycle" "${args[@]}"
   fi
   for i in $(seq 1 "$WORKERS"); do
     # A directory of its own, as another machine would have: the flow runs' scratch space.
     mkdir -p "$DIR/worker-$i"
     spawn "worker-$i" "$DIR/worker-$i" "$ROOT/.venv/bin/prefect" worker start \
-      --pool "$POOL" --type process --name "worker-$i"
+      --pool "$POOL" --type process --name "worker-$i" ${CLUSTER_WORKER_LIMIT:+--limit "$CLUSTER_WORKER_LIMIT"}
   done
   if [ -n "${TRUSTCYCLE_PORTAL_SECRET:-}" ]; then
     portal_config=${CLUSTER_PORTAL_CONFIG:-}

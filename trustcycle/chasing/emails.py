@@ -170,7 +170,9 @@ def fault_alert(cfg: TrustConfig, fault: MailFault, *, now: datetime) -> NewEmai
         "step_label": sanitise_line(step_label, 60),
         "reason": fault.reason,
     }
-    key = "|".join((view.process, view.partner, view.return_id, fault.step, fault.reason))
+    # The request's row id: one trust's fault never silences another's (many trusts share
+    # one database and the same partner ids), nor one year's the next's.
+    key = "|".join((str(view.id), fault.step, fault.reason))
     idem_key = f"chase-fault:{hashlib.sha256(key.encode()).hexdigest()[:32]}"
     return to_officer(cfg, "chase_fault", context, idem_key=idem_key, now=now)
 

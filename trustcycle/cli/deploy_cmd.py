@@ -5,14 +5,20 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from trustcycle.cli import UserError
+
 DEFAULT_TRUSTS = Path("trusts")
 
 
 def _deploy(args: argparse.Namespace) -> int:
     # Lazy: the CLI is the only part of `trustcycle` that may reach Prefect and `deployments`.
-    from deployments.pool import deploy_trusts
+    from deployments.pool import deploy_trusts, ensure_automations
 
+    if args.heartbeat is not None and args.heartbeat < 30:
+        raise UserError("--heartbeat: at least 30 seconds (Prefect's minimum)")
     deployed = deploy_trusts(args.trusts, args.pool, args.repository, args.branch, args.year)
+    for name in ensure_automations(args.heartbeat):
+        print(f"automation created: {name}")
     for trust in deployed:
         print(f"{trust.trust_id}: {len(trust.names)} deployments on pool {args.pool} "
               f"(tag {trust.trust_id}): {', '.join(trust.names)}")
@@ -36,4 +42,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     deploy.add_argument("--branch", default=None, help="the repository's branch")
     deploy.add_argument("--year", type=int, default=None,
                         help="cycle year (default: the current and the next)")
+    deploy.add_argument(
+        "--heartbeat", type=int, default=None, metavar="SECONDS",
+        help="the workers' PREFECT_FLOWS_HEARTBEAT_FREQUENCY: a run silent for 2.5 times "
+        "this is marked crashed and retried (a crashed run is always retried)",
+    )
     deploy.set_defaults(handler=_deploy)
