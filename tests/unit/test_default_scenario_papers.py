@@ -114,6 +114,7 @@ def test_the_membership_review_reports_last_years_attendance_and_the_change(
     assert dict(r.summary) == {
         "Required categories": "9", "Vacancies": "1",
         "Seats filled by nomination in the returns": "0",
+        "Seats with a change asked in the returns": "1",
         "Meetings with attendance recorded": "4",
         "Members under the attendance threshold": "4",
         "Partners not represented at the appropriate level": "1"}

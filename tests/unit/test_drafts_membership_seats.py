@@ -88,7 +88,7 @@ def test_the_board_shows_the_returns_board_seat_not_the_first_seat_across_bodies
     rep = {row[1]: row for row in first_table(
         section(sections, "Representation of the statutory partners")).rows}
     assert rep["Leicestershire Constabulary"][2:] == (
-        KERR, "Insp. Mark Dunn", "Represented; the return asks for a change")
+        KERR, "Insp. Mark Dunn", "Represented; the return nominates Ch Supt Dana Holt")
     changes = section(sections, "Changes proposed in the returns").blocks[0]
     assert changes.items == (  # type: ignore[union-attr]
         f"{BOARD}: Leicestershire Constabulary, Member ({KERR}): Representative: Supt. Rachel "

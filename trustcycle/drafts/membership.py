@@ -166,6 +166,16 @@ MEMBER_HEADERS = ["Member", "Partner", "Meetings", "Present", "Deputy sent", "Ap
                   "Absent", "Rate", "Flag"]
 
 
+def _status(review: SeatReview) -> str:
+    """A held seat's status: represented, and what its return asks."""
+    if not review.changed:
+        return "Represented"
+    named = review.answer.representative if review.answer else None
+    if nominee(review) and named is not None:
+        return f"Represented; the return nominates {named['name']}"
+    return "Represented; the return asks for a change"
+
+
 def _representation(cfg: TrustConfig, body_name: str, day: date, reviews: list[SeatReview],
                     names: dict[str, str]) -> tuple[list[list[object]], list[str], list[str]]:
     """Rows per required category, the vacancies, and the seats the returns fill."""
@@ -184,9 +194,8 @@ def _representation(cfg: TrustConfig, body_name: str, day: date, reviews: list[S
         offered = [r for r in (*ended, *proposed) if r.partner in partners and nominee(r)]
         for r in seated:
             assert r.member is not None
-            status = "Represented" + ("; the return asks for a change" if r.changed else "")
             rows.append([label, names[r.partner], r.member.person.name,
-                         r.member.deputy.name if r.member.deputy else "None named", status])
+                         r.member.deputy.name if r.member.deputy else "None named", _status(r)])
         if seated:
             continue
         for r in offered:
@@ -202,8 +211,7 @@ def _representation(cfg: TrustConfig, body_name: str, day: date, reviews: list[S
             rows.append([f"{category_label(cat.value)} (not required)", names[r.partner],
                          r.member.person.name,
                          r.member.deputy.name if r.member.deputy else "None named",
-                         "Represented" + ("; the return asks for a change" if r.changed
-                                          else "")])
+                         _status(r)])
     for r in proposed:
         if nominee(r) and cfg.partners[r.partner].category in categories:
             filled.append(f"{names[r.partner]} nominates {nominee(r)} to a new seat.")
