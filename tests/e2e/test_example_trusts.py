@@ -1,0 +1,466 @@
+"""The example trusts end to end: each of config/examples/ other than Rutland (which
+test_simulated_year.py covers) simulated through the real flows, its dates checked exactly.
+
+Every expected date below is worked out by hand from the example's YAML (README,
+"Dates"); `trustcycle calendar show --config config/examples/NAME` prints the same steps.
+"""
+
+from __future__ import annotations
+
+import email
+import json
+import os
+import subprocess
+import sys
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pendulum
+import pytest
+
+from tests.e2e.test_simulated_year import _day, _messages
+from trustcycle.calendar.workdays import working_days
+from trustcycle.config.schema import Nation
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLES = ROOT / "config" / "examples"
+D = pendulum.date
+
+
+@dataclass(frozen=True)
+class Year:
+    """What one example's simulated year must give, all of it derived by hand."""
+
+    config: str
+    year: int
+    nation: Nation
+    bank_holidays: list[pendulum.Date]
+    # (local date and time as `simulate` prints them, process, step)
+    timeline: list[tuple[str, str, str]]
+    summary: dict[str, dict[str, int]]
+    emails: dict[str, int]
+    requests: dict[pendulum.Date, int]
+    # (kind, day) -> emails of a reminder or escalation rung
+    rungs: dict[tuple[str, pendulum.Date], int]
+    receipts: dict[pendulum.Date, int]
+    missing_reports: list[pendulum.Date]
+    # process title -> (papers day, recipients)
+    papers: dict[str, tuple[pendulum.Date, set[str]]]
+    escalated: set[tuple[pendulum.Date, str, str]] = field(default_factory=set)
+
+
+# --- Salford-like, 2013-14 (config/examples/salford-2013) --------------------------------
+# England bank holidays in the cycle year: 1 April, 6 and 27 May, 26 August, 25 and
+# 26 December 2013, 1 January 2014.
+# Meetings: the Board on the second Tuesday of Jun, Sep, Dec, Mar (11 June 2013); the
+# Executive on the first Wednesday of every month but August (3 July 2013; 1 January 2014
+# is a bank holiday, so Thursday 2 January); the HWB on the third Wednesday of May, Jul,
+# Sep, Nov, Jan, Mar (20 November 2013).
+# Ladder: before_5 (-5), on_the_day (0), overdue_2 (+2), escalate_4 (+4), in working days
+# from the deadline. Cut-off = papers day = 5 clear days before the meeting (meeting day
+# minus 6 calendar days, rolled earlier).
+# - Membership review -> Board 11 Jun. Request 15 Apr (Mon). Deadline 10 working days
+#   before 11 Jun: 10, 7, 6, 5, 4, 3 Jun, 31, 30, 29, 28 May -> Tue 28 May (27 May is a bank
+#   holiday). Rungs: -5 = 24, 23, 22, 21, 20 -> Mon 20 May; 0 = 28 May; +2 = 29, 30 ->
+#   Thu 30 May; +4 = 31 May, 3 Jun -> Mon 3 Jun. Cut-off and papers: 11 Jun - 6 = Wed 5 Jun.
+# - CYPP review -> Executive 3 Jul. Deadline 10 working days before: 2, 1 Jul, 28, 27, 26,
+#   25, 24, 21, 20, 19 Jun -> Wed 19 Jun. Request 20 working days before the deadline:
+#   18 Jun back to 28 May (16 days), 24, 23, 22, 21 May (27 May skipped) -> Tue 21 May.
+#   Rungs: -5 -> Wed 12 Jun; 0 -> 19 Jun; +2 -> Fri 21 Jun; +4 -> Tue 25 Jun.
+#   Cut-off and papers: 3 Jul - 6 = Thu 27 Jun.
+# - Needs analysis (JSNA) -> HWB 20 Nov. Request Mon 2 Sep. Deadline 15 working days
+#   before: 19, 18, 15, 14, 13, 12, 11, 8, 7, 6, 5, 4, 1 Nov, 31, 30 Oct -> Wed 30 Oct.
+#   Rungs: -5 -> Wed 23 Oct; 0 -> 30 Oct; +2 -> Fri 1 Nov; +4 -> Tue 5 Nov. Cut-off and
+#   papers: 20 Nov - 6 = Thu 14 Nov.
+# - Events: the CYPP review day Wed 24 Apr 09:30; the draft CYPP at the Executive's first
+#   meeting on or after 1 January: Thu 2 Jan 2014 10:00.
+# Asked: membership all 14 partners; the CYPP the 5 lead partners (salford_cc, ccg, gmp,
+# yot, college); the JSNA the 9 of its categories (salford_cc, gmp, ccg, srft, yot, jcp,
+# schools, academies, college).
+# Scenario (answers at 08:30, before the 09:00 chase; unlisted partners on the deadline day):
+# - membership: parents 6 working days early (Fri 17 May, before the -5 rung), gmp 1 late
+#   (Wed 29 May), youth_council 3 late (Fri 31 May), fire never. Reminders: -5 to 13 (all
+#   but parents), 0 to 3 (gmp, youth_council, fire), +2 to 2 (youth_council, fire); the
+#   escalation to fire alone. On time 11, late 2, missing 1.
+# - CYPP: college 3 early (Fri 14 Jun, after the -5 rung of 12 Jun), yot 2 late (Fri 21 Jun,
+#   answered at 08:30 before that day's +2 rung). Reminders: -5 to 5, 0 to yot: 6.
+# - JSNA: srft 8 early (Fri 18 Oct), academies 4 late (Tue 5 Nov, before that day's
+#   escalation), jcp never. Reminders: -5 to 8, 0 to 2, +2 to 2 (academies, jcp): 12; the
+#   escalation to jcp alone.
+# Papers: one email per member in term on the papers day and one to the clerk: the Board's
+# 9 (the PCT's Jack Sharp left on 31 May) + clerk = 10; the Executive's 6 + clerk = 7; the
+# HWB's 5 + clerk = 6.
+SALFORD_BOARD = {
+    "john.merry@salford.example.gov.uk",
+    "jane.ashworth@salford.example.gov.uk",
+    "claire.hayes@gmp.example.police.uk",
+    "hamish.stedman@salfordccg.example.nhs.uk",
+    "dean.holden@gmprobation.example.org.uk",
+    "gill.banks@salfordschools.example.org.uk",
+    "martin.tate@salfordcc.example.ac.uk",
+    "alan.lowe@salfordcvs.example.org.uk",
+    "steve.howarth@salfordpcf.example.org.uk",
+    "childrens.trust@salford.example.gov.uk",  # the clerk
+}
+SALFORD_EXECUTIVE = {
+    "jane.ashworth@salford.example.gov.uk",
+    "paula.greenwood@salford.example.gov.uk",
+    "anthony.hassall@salfordccg.example.nhs.uk",
+    "kevin.mulligan@gmp.example.police.uk",
+    "ann.lowe@salford.example.gov.uk",
+    "yvonne.shaw@jcp.example.gov.uk",
+    "childrens.trust@salford.example.gov.uk",  # the clerk
+}
+SALFORD_HWB = {
+    "margaret.morris@salford.example.gov.uk",
+    "jane.ashworth@salford.example.gov.uk",
+    "david.herne@salford.example.gov.uk",
+    "hamish.stedman@salfordccg.example.nhs.uk",
+    "alan.lowe@salfordcvs.example.org.uk",
+    "democratic.services@salford.example.gov.uk",  # the clerk
+}
+SALFORD = Year(
+    config="salford-2013",
+    year=2013,
+    nation=Nation.england,
+    bank_holidays=[D(2013, 4, 1), D(2013, 5, 6), D(2013, 5, 27), D(2013, 8, 26),
+                   D(2013, 12, 25), D(2013, 12, 26), D(2014, 1, 1)],
+    timeline=[
+        ("2013-04-15 Mon 09:00", "membership_review", "request"),
+        ("2013-04-24 Wed 09:30", "cypp_review_day", "event"),
+        ("2013-05-20 Mon 09:00", "membership_review", "reminder:before_5"),
+        ("2013-05-21 Tue 09:00", "cypp_annual_review", "request"),
+        ("2013-05-28 Tue 09:00", "membership_review", "reminder:on_the_day"),
+        ("2013-05-28 Tue 17:00", "membership_review", "deadline"),
+        ("2013-05-30 Thu 09:00", "membership_review", "reminder:overdue_2"),
+        ("2013-06-03 Mon 09:00", "membership_review", "escalation:escalate_4"),
+        ("2013-06-05 Wed 09:00", "membership_review", "cutoff"),
+        ("2013-06-05 Wed 09:00", "membership_review", "papers"),
+        ("2013-06-11 Tue 14:00", "membership_review", "meeting"),
+        ("2013-06-12 Wed 09:00", "cypp_annual_review", "reminder:before_5"),
+        ("2013-06-19 Wed 09:00", "cypp_annual_review", "reminder:on_the_day"),
+        ("2013-06-19 Wed 17:00", "cypp_annual_review", "deadline"),
+        ("2013-06-21 Fri 09:00", "cypp_annual_review", "reminder:overdue_2"),
+        ("2013-06-25 Tue 09:00", "cypp_annual_review", "escalation:escalate_4"),
+        ("2013-06-27 Thu 09:00", "cypp_annual_review", "cutoff"),
+        ("2013-06-27 Thu 09:00", "cypp_annual_review", "papers"),
+        ("2013-07-03 Wed 10:00", "cypp_annual_review", "meeting"),
+        ("2013-09-02 Mon 09:00", "joint_needs_analysis", "request"),
+        ("2013-10-23 Wed 09:00", "joint_needs_analysis", "reminder:before_5"),
+        ("2013-10-30 Wed 09:00", "joint_needs_analysis", "reminder:on_the_day"),
+        ("2013-10-30 Wed 17:00", "joint_needs_analysis", "deadline"),
+        ("2013-11-01 Fri 09:00", "joint_needs_analysis", "reminder:overdue_2"),
+        ("2013-11-05 Tue 09:00", "joint_needs_analysis", "escalation:escalate_4"),
+        ("2013-11-14 Thu 09:00", "joint_needs_analysis", "cutoff"),
+        ("2013-11-14 Thu 09:00", "joint_needs_analysis", "papers"),
+        ("2013-11-20 Wed 14:00", "joint_needs_analysis", "meeting"),
+        ("2014-01-02 Thu 10:00", "draft_cypp_to_executive", "event"),
+    ],
+    summary={
+        "membership_review": {
+            "requests": 14, "on_time": 11, "late": 2, "missing": 1,
+            "reminders": 13 + 3 + 2, "escalations": 1, "drafts": 1, "notifications": 10,
+        },
+        "cypp_annual_review": {
+            "requests": 5, "on_time": 4, "late": 1, "missing": 0,
+            "reminders": 5 + 1, "escalations": 0, "drafts": 1, "notifications": 7,
+        },
+        "joint_needs_analysis": {
+            "requests": 9, "on_time": 7, "late": 1, "missing": 1,
+            "reminders": 8 + 2 + 2, "escalations": 1, "drafts": 1, "notifications": 6,
+        },
+    },
+    # A request each (14 + 5 + 9), the rungs above, a receipt per return received
+    # (13 + 5 + 8), the papers (10 + 7 + 6) and the officer's report at the two cut-offs
+    # with a partner missing.
+    emails={
+        "request": 28,
+        "reminder:before_5": 13 + 5 + 8,
+        "reminder:on_the_day": 3 + 1 + 2,
+        "reminder:overdue_2": 2 + 0 + 2,
+        "escalation:escalate_4": 1 + 0 + 1,
+        "receipt": 26,
+        "papers": 23,
+        "missing_report": 2,
+    },
+    requests={D(2013, 4, 15): 14, D(2013, 5, 21): 5, D(2013, 9, 2): 9},
+    rungs={
+        ("reminder:before_5", D(2013, 5, 20)): 13,
+        ("reminder:on_the_day", D(2013, 5, 28)): 3,
+        ("reminder:overdue_2", D(2013, 5, 30)): 2,
+        ("escalation:escalate_4", D(2013, 6, 3)): 1,
+        ("reminder:before_5", D(2013, 6, 12)): 5,
+        ("reminder:on_the_day", D(2013, 6, 19)): 1,
+        ("reminder:before_5", D(2013, 10, 23)): 8,
+        ("reminder:on_the_day", D(2013, 10, 30)): 2,
+        ("reminder:overdue_2", D(2013, 11, 1)): 2,
+        ("escalation:escalate_4", D(2013, 11, 5)): 1,
+    },
+    receipts={
+        D(2013, 5, 17): 1, D(2013, 5, 28): 10, D(2013, 5, 29): 1, D(2013, 5, 31): 1,
+        D(2013, 6, 14): 1, D(2013, 6, 19): 3, D(2013, 6, 21): 1,
+        D(2013, 10, 18): 1, D(2013, 10, 30): 6, D(2013, 11, 5): 1,
+    },
+    missing_reports=[D(2013, 6, 5), D(2013, 11, 14)],
+    papers={
+        "Review of the Partnership Board's membership": (D(2013, 6, 5), SALFORD_BOARD),
+        "Annual review of the interim Children and Young People's Plan": (
+            D(2013, 6, 27), SALFORD_EXECUTIVE,
+        ),
+        "Children's chapter of the Joint Strategic Needs Assessment": (
+            D(2013, 11, 14), SALFORD_HWB,
+        ),
+    },
+    escalated={
+        (D(2013, 6, 3), "julie.ward@manchesterfire.example.gov.uk",
+         "paula.greenwood@salford.example.gov.uk"),
+        (D(2013, 11, 5), "richard.kay@jcp.example.gov.uk",
+         "paula.greenwood@salford.example.gov.uk"),
+    },
+)
+
+# --- Cambridgeshire-like, 2015-16 (config/examples/cambridgeshire-2015) ------------------
+# The cycle year runs from 1 June 2015 to 31 May 2016. England bank holidays in it:
+# 31 August, 25 December, Monday 28 December 2015 (Boxing Day on a Saturday), 1 January,
+# 25 and 28 March, 2 and 30 May 2016.
+# Meetings: the Executive Group on the third Wednesday of Jul and Jan (15 July 2015,
+# 20 January 2016); the HWB on the second Thursday of Jul, Sep, Nov, Jan, Mar, May
+# (10 March 2016).
+# Ladder: before_10 (-10), before_3 (-3), on_the_day (0), escalate_3 (+3). Cut-off 4 working
+# days before the meeting, which is also the papers day (meeting day minus 6, rolled earlier).
+# - Membership review -> Executive Group Wed 15 Jul. Request Mon 1 Jun (the cycle's first
+#   day). Deadline 15 working days before: 14, 13, 10, 9, 8, 7, 6, 3, 2, 1 Jul, 30, 29, 26,
+#   25, 24 Jun -> Wed 24 Jun. Rungs: -10 = 23, 22, 19, 18, 17, 16, 15, 12, 11, 10 ->
+#   Wed 10 Jun; -3 = 23, 22, 19 -> Fri 19 Jun; 0 = 24 Jun; +3 = 25, 26, 29 -> Mon 29 Jun.
+#   Cut-off: 14, 13, 10, 9 -> Thu 9 Jul = papers (15 Jul - 6).
+# - Conference Thu 15 Oct 09:30.
+# - Needs analysis -> Executive Group Wed 20 Jan 2016. Request Thu 1 Oct. Deadline 25
+#   working days before, across Christmas: 19, 18, 15, 14, 13, 12, 11, 8, 7, 6, 5, 4 Jan
+#   (12; 1 Jan a bank holiday), 31, 30, 29 Dec (15; 28 and 25 Dec bank holidays), 24, 23,
+#   22, 21, 18, 17, 16, 15, 14, 11 Dec (25) -> Fri 11 Dec. Rungs: -10 = 10, 9, 8, 7, 4, 3,
+#   2, 1 Dec, 30, 27 Nov -> Fri 27 Nov; -3 -> Tue 8 Dec; 0 -> 11 Dec; +3 = 14, 15, 16 ->
+#   Wed 16 Dec. Cut-off 19, 18, 15, 14 -> Thu 14 Jan = papers (20 Jan - 6).
+# - Annual progress -> HWB Thu 10 Mar 2016. Request Mon 4 Jan. Deadline 20 working days
+#   before: 9, 8, 7, 4, 3, 2, 1 Mar, 29, 26, 25, 24, 23, 22, 19, 18, 17, 16, 15, 12, 11 Feb
+#   -> Thu 11 Feb. Rungs: -10 = 10, 9, 8, 5, 4, 3, 2, 1 Feb, 29, 28 Jan -> Thu 28 Jan;
+#   -3 -> Mon 8 Feb; 0 -> 11 Feb; +3 = 12, 15, 16 -> Tue 16 Feb. Cut-off 9, 8, 7, 4 ->
+#   Fri 4 Mar = papers (10 Mar - 6).
+# Asked: membership all 15; needs analysis the 9 of its categories (the county, the five
+# districts, police, ccg, jcp); annual progress the 5 leads (cambridge_city, fenland,
+# hunts_dc, cambs_cc, ccg).
+# Scenario:
+# - membership: ccg 4 early (Thu 18 Jun, after -10, before -3), fenland 2 late (Fri 26 Jun),
+#   fire never. Reminders: -10 to 15, -3 to 14, 0 to 2 (fenland, fire): 31; the escalation
+#   to fire alone. On time 13, late 1, missing 1.
+# - needs: south_cambs 2 early (Wed 9 Dec, after -3), jcp 1 late (Mon 14 Dec), police
+#   never. Reminders: 9 + 9 + 2 (police, jcp) = 20; the escalation to police alone.
+# - progress: cambridge_city 12 early (Tue 26 Jan, before -10), hunts_dc 3 late (Tue 16 Feb,
+#   at 08:30 before that day's escalation). Reminders: 4 + 4 + 1 = 9; no escalation.
+# Papers: the Executive Group's 4 members in term and its clerk, twice: Cllr Dickinson
+# (Huntingdonshire, until 31 December) gets July's, Cllr Carter (from 1 January) January's;
+# the HWB's 5 and its clerk.
+CAMBS_GROUP = {
+    "joan.whitlock@cambridgeshire.example.gov.uk",
+    "sarah.ferrar@cambridge.example.gov.uk",
+    "peter.murphy@fenland.example.gov.uk",
+    "democratic.services@cambridgeshire.example.gov.uk",  # the clerk
+}
+CAMBS_HWB = {
+    "tony.orme@cambridgeshire.example.gov.uk",
+    "liz.robin@cambridgeshire.example.gov.uk",
+    "adrian.lloyd@cambridgeshire.example.gov.uk",
+    "tracy.dowling@cpccg.example.nhs.uk",
+    "sue.ellington@scambs.example.gov.uk",
+    "democratic.services@cambridgeshire.example.gov.uk",  # the clerk
+}
+MANAGER = "meredith.teale@cambridgeshire.example.gov.uk"
+CAMBRIDGESHIRE = Year(
+    config="cambridgeshire-2015",
+    year=2015,
+    nation=Nation.england,
+    bank_holidays=[D(2015, 8, 31), D(2015, 12, 25), D(2015, 12, 28), D(2016, 1, 1),
+                   D(2016, 3, 25), D(2016, 3, 28), D(2016, 5, 2), D(2016, 5, 30)],
+    timeline=[
+        ("2015-06-01 Mon 09:00", "membership_review", "request"),
+        ("2015-06-10 Wed 09:00", "membership_review", "reminder:before_10"),
+        ("2015-06-19 Fri 09:00", "membership_review", "reminder:before_3"),
+        ("2015-06-24 Wed 09:00", "membership_review", "reminder:on_the_day"),
+        ("2015-06-24 Wed 17:00", "membership_review", "deadline"),
+        ("2015-06-29 Mon 09:00", "membership_review", "escalation:escalate_3"),
+        ("2015-07-09 Thu 09:00", "membership_review", "cutoff"),
+        ("2015-07-09 Thu 09:00", "membership_review", "papers"),
+        ("2015-07-15 Wed 14:00", "membership_review", "meeting"),
+        ("2015-10-01 Thu 09:00", "joint_needs_analysis", "request"),
+        ("2015-10-15 Thu 09:30", "annual_conference", "event"),
+        ("2015-11-27 Fri 09:00", "joint_needs_analysis", "reminder:before_10"),
+        ("2015-12-08 Tue 09:00", "joint_needs_analysis", "reminder:before_3"),
+        ("2015-12-11 Fri 09:00", "joint_needs_analysis", "reminder:on_the_day"),
+        ("2015-12-11 Fri 17:00", "joint_needs_analysis", "deadline"),
+        ("2015-12-16 Wed 09:00", "joint_needs_analysis", "escalation:escalate_3"),
+        ("2016-01-04 Mon 09:00", "annual_progress", "request"),
+        ("2016-01-14 Thu 09:00", "joint_needs_analysis", "cutoff"),
+        ("2016-01-14 Thu 09:00", "joint_needs_analysis", "papers"),
+        ("2016-01-20 Wed 14:00", "joint_needs_analysis", "meeting"),
+        ("2016-01-28 Thu 09:00", "annual_progress", "reminder:before_10"),
+        ("2016-02-08 Mon 09:00", "annual_progress", "reminder:before_3"),
+        ("2016-02-11 Thu 09:00", "annual_progress", "reminder:on_the_day"),
+        ("2016-02-11 Thu 17:00", "annual_progress", "deadline"),
+        ("2016-02-16 Tue 09:00", "annual_progress", "escalation:escalate_3"),
+        ("2016-03-04 Fri 09:00", "annual_progress", "cutoff"),
+        ("2016-03-04 Fri 09:00", "annual_progress", "papers"),
+        ("2016-03-10 Thu 10:00", "annual_progress", "meeting"),
+    ],
+    summary={
+        "membership_review": {
+            "requests": 15, "on_time": 13, "late": 1, "missing": 1,
+            "reminders": 15 + 14 + 2, "escalations": 1, "drafts": 1, "notifications": 5,
+        },
+        "joint_needs_analysis": {
+            "requests": 9, "on_time": 7, "late": 1, "missing": 1,
+            "reminders": 9 + 9 + 2, "escalations": 1, "drafts": 1, "notifications": 5,
+        },
+        "annual_progress": {
+            "requests": 5, "on_time": 4, "late": 1, "missing": 0,
+            "reminders": 4 + 4 + 1, "escalations": 0, "drafts": 1, "notifications": 6,
+        },
+    },
+    # Requests 15 + 9 + 5, the rungs above, receipts 14 + 8 + 5, papers 5 + 5 + 6 and the
+    # officer's report at the two cut-offs with a partner missing.
+    emails={
+        "request": 29,
+        "reminder:before_10": 15 + 9 + 4,
+        "reminder:before_3": 14 + 9 + 4,
+        "reminder:on_the_day": 2 + 2 + 1,
+        "escalation:escalate_3": 1 + 1 + 0,
+        "receipt": 27,
+        "papers": 16,
+        "missing_report": 2,
+    },
+    requests={D(2015, 6, 1): 15, D(2015, 10, 1): 9, D(2016, 1, 4): 5},
+    rungs={
+        ("reminder:before_10", D(2015, 6, 10)): 15,
+        ("reminder:before_3", D(2015, 6, 19)): 14,
+        ("reminder:on_the_day", D(2015, 6, 24)): 2,
+        ("escalation:escalate_3", D(2015, 6, 29)): 1,
+        ("reminder:before_10", D(2015, 11, 27)): 9,
+        ("reminder:before_3", D(2015, 12, 8)): 9,
+        ("reminder:on_the_day", D(2015, 12, 11)): 2,
+        ("escalation:escalate_3", D(2015, 12, 16)): 1,
+        ("reminder:before_10", D(2016, 1, 28)): 4,
+        ("reminder:before_3", D(2016, 2, 8)): 4,
+        ("reminder:on_the_day", D(2016, 2, 11)): 1,
+    },
+    receipts={
+        D(2015, 6, 18): 1, D(2015, 6, 24): 12, D(2015, 6, 26): 1,
+        D(2015, 12, 9): 1, D(2015, 12, 11): 6, D(2015, 12, 14): 1,
+        D(2016, 1, 26): 1, D(2016, 2, 11): 3, D(2016, 2, 16): 1,
+    },
+    missing_reports=[D(2015, 7, 9), D(2016, 1, 14)],
+    papers={
+        "Membership of the new Children's Trust Executive Group": (
+            D(2015, 7, 9), CAMBS_GROUP | {"angela.dickinson@huntingdonshire.example.gov.uk"},
+        ),
+        "Children's needs assessment": (
+            D(2016, 1, 14), CAMBS_GROUP | {"robin.carter@huntingdonshire.example.gov.uk"},
+        ),
+        "Annual progress of the Area Partnerships": (D(2016, 3, 4), CAMBS_HWB),
+    },
+    escalated={
+        (D(2015, 6, 29), "stuart.smith@cambsfire.example.gov.uk", MANAGER),
+        (D(2015, 12, 16), "mark.hopkins@cambs.example.police.uk", MANAGER),
+    },
+)
+
+YEARS = {y.config: y for y in (SALFORD, CAMBRIDGESHIRE)}
+
+
+@dataclass
+class Simulated:
+    expected: Year
+    out: Path
+    stdout: str
+
+
+@pytest.fixture(scope="module", params=sorted(YEARS))
+def sim(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Simulated:
+    expected = YEARS[request.param]
+    out = tmp_path_factory.mktemp(expected.config)
+    env = {**os.environ, "PREFECT_HOME": str(out / "prefect")}
+    env.pop("PREFECT_API_URL", None)  # its own local server, as the README runs it
+    result = subprocess.run(
+        [sys.executable, "-m", "trustcycle", "--config", str(EXAMPLES / expected.config),
+         "simulate", "--year", str(expected.year), "--out", str(out), "--no-progress"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=600,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return Simulated(expected, out, result.stdout)
+
+
+def _kind(msg: email.message.EmailMessage) -> str:
+    return str(msg["X-Trustcycle-Kind"])
+
+
+def test_the_timeline_printed_has_every_step_on_its_hand_worked_day(sim: Simulated) -> None:
+    lines = sim.stdout.split("Timeline:\n", 1)[1].splitlines()
+    printed = [
+        (line[2:22], line[24:].split()[0], line[24:].split()[1])
+        for line in lines
+        if line.startswith("  ")
+    ]
+    assert printed == sim.expected.timeline
+
+
+def test_the_summary_counts_each_process_exactly(sim: Simulated) -> None:
+    summary = json.loads((sim.out / "summary.json").read_text())
+    counted = {
+        pid: {key: counts[key] for key in sim.expected.summary[pid]}
+        for pid, counts in summary["processes"].items()
+    }
+    assert counted == sim.expected.summary
+    # Nothing waived, nothing arrived after its papers went.
+    assert {c.get("waived", 0) for c in summary["processes"].values()} == {0}
+    assert {c.get("late_after_papers", 0) for c in summary["processes"].values()} == {0}
+    assert summary["emails"] == sum(sim.expected.emails.values())
+
+
+def test_every_email_of_the_year_is_there_once_by_kind(sim: Simulated) -> None:
+    messages = _messages(sim.out)
+    assert Counter(_kind(m) for m in messages) == sim.expected.emails
+    assert len({str(m["Message-ID"]) for m in messages}) == len(messages)
+
+
+def test_no_email_on_a_weekend_or_a_bank_holiday_of_the_cycle(sim: Simulated) -> None:
+    days = {_day(m) for m in _messages(sim.out)}
+    open_days = working_days(sim.expected.nation)
+    assert [d for d in sorted(days) if not open_days.is_working_day(d)] == []
+    assert all(d.isoweekday() < 6 for d in days)
+    assert not days & set(sim.expected.bank_holidays)
+
+
+def test_requests_rungs_and_receipts_go_on_their_days(sim: Simulated) -> None:
+    messages = _messages(sim.out)
+    requests = Counter(_day(m) for m in messages if _kind(m) == "request")
+    assert requests == sim.expected.requests
+    rungs = Counter(
+        (_kind(m), _day(m)) for m in messages if _kind(m).startswith(("reminder:", "escalation:"))
+    )
+    assert rungs == sim.expected.rungs
+    assert Counter(_day(m) for m in messages if _kind(m) == "receipt") == sim.expected.receipts
+    escalated = {
+        (_day(m), str(m["To"]), str(m["Cc"]))
+        for m in messages
+        if _kind(m).startswith("escalation:")
+    }
+    assert escalated == sim.expected.escalated
+
+
+def test_papers_reach_each_receiving_body_on_its_papers_day(sim: Simulated) -> None:
+    papers = [m for m in _messages(sim.out) if _kind(m) == "papers"]
+    for title, (day, recipients) in sim.expected.papers.items():
+        sent = [m for m in papers if title in str(m["Subject"])]
+        assert {_day(m) for m in sent} == {day}, title
+        assert sorted(str(m["To"]) for m in sent) == sorted(recipients), title
+    assert len(papers) == sum(len(r) for _, r in sim.expected.papers.values())
+    missing = sorted(_day(m) for m in _messages(sim.out) if _kind(m) == "missing_report")
+    assert missing == sim.expected.missing_reports
