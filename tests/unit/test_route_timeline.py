@@ -6,6 +6,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import pendulum
 import pytest
 
 from trustcycle.calendar.checks import _step_key
@@ -206,3 +207,29 @@ def test_a_forward_plan_day_before_the_cycle_start_is_one_line(tmp_path: Path) -
         f"{calendar}: processes.cypp_annual_review.route.0.key_decision: the forward plan "
         "notice for Health and Wellbeing Board on 2026-04-16 falls on 2026-03-18 (28 clear "
         "days before, SI 2012/2089 reg 9), before the cycle year starts on 2026-04-01")
+
+
+def test_the_calendar_file_has_each_meetings_papers_and_the_forward_plan(
+    cfg: TrustConfig,
+) -> None:
+    from icalendar import Calendar
+
+    from trustcycle.calendar.ics import timeline_ics
+
+    stamp = pendulum.datetime(2026, 4, 2, 9, 0, tz="Europe/London")
+    events = {(e.decoded("DTSTART").date().isoformat(), str(e["SUMMARY"])): e
+              for e in Calendar.from_ical(timeline_ics(cfg, 2026, stamp)).walk("VEVENT")}
+    title = "Annual review of the Children and Young People's Plan"
+    fp = events[("2026-06-17", f"Forward plan notice (key decision): {title}")]
+    assert "A key decision at Health and Wellbeing Board: on the forward plan 28 clear days " \
+        "before the meeting (SI 2012/2089 reg 9)" in " ".join(str(fp["DESCRIPTION"]).split())
+    papers = events[("2026-07-10", f"Papers published to Health and Wellbeing Board: {title}")]
+    assert "Papers go to Health and Wellbeing Board, 5 clear days before" in str(
+        papers["DESCRIPTION"])
+    cabinet = events[("2026-12-07", "Papers published to Northdale Cabinet: Joint needs "
+                      "analysis, including the child poverty needs assessment")]
+    assert "7 clear days before" in str(cabinet["DESCRIPTION"])
+    # The meetings are the bodies' own events (one each), listing the paper they take.
+    hwb = events[("2026-07-16", "Health and Wellbeing Board meeting")]
+    assert f"Paper: {title} (published 10 July 2026)." in str(hwb["DESCRIPTION"])
+    assert not [k for k in events if k[1].startswith("Meeting:")]

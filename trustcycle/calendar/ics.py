@@ -27,7 +27,7 @@ from trustcycle import TIMEZONE
 from trustcycle.calendar import clock
 from trustcycle.calendar.dates import long_date
 from trustcycle.calendar.meetings import body_meetings
-from trustcycle.calendar.timeline import Step, resolve_process, timeline
+from trustcycle.calendar.timeline import FORWARD_PLAN_CLEAR_DAYS, Step, resolve_process, timeline
 from trustcycle.config.asked import partners_asked
 from trustcycle.config.loader import TrustConfig
 
@@ -160,7 +160,10 @@ def step_summary(cfg: TrustConfig, step: Step) -> str:
         return f"{who} ({when}): {title}" if when else f"{who}: {title}"
     words = {"request": "Requests for returns", "deadline": "Deadline for returns",
              "cutoff": "Final cut-off for returns", "papers": "Papers published",
-             "publish": "Publication", "meeting": "Meeting"}
+             "publish": "Publication", "meeting": "Meeting",
+             "forward_plan": "Forward plan notice (key decision)"}
+    if kind == "papers" and rung and step.body:  # a later meeting on the report's route
+        return f"Papers published to {cfg.bodies[step.body].name}: {title}"
     if kind == "event":
         return title
     return f"{words.get(kind, kind.capitalize())}: {title}"
@@ -177,9 +180,15 @@ def step_description(cfg: TrustConfig, step: Step, year: int) -> str:
         parts.append(f"Returns due by 5pm on {long_date(dates.deadline.date())}.")
         parts.append(_owed(cfg, step.process))
     elif kind == "papers" and step.body:
+        stop = next((s for s in resolve_process(cfg, step.process, year).stops
+                     if s.body == step.body), None)
         parts.append(f"Papers go to {cfg.bodies[step.body].name}, "
-                     f"{proc.receiving.clear_days if proc.receiving else 5} clear days before "
+                     f"{stop.clear_days if stop else 5} clear days before "
                      "the meeting (Local Government Act 1972 s100B).")
+    elif kind == "forward_plan" and step.body:
+        parts.append(f"A key decision at {cfg.bodies[step.body].name}: on the forward plan "
+                     f"{FORWARD_PLAN_CLEAR_DAYS} clear days before the meeting (SI 2012/2089 "
+                     "reg 9); its clerk is sent the notice.")
     parts.append(_officer(cfg))
     return "\n".join(parts)
 
@@ -189,15 +198,16 @@ def meeting_description(cfg: TrustConfig, body: str, start: pendulum.DateTime, y
     """A meeting's description: the papers it receives and the contact officer."""
     lines = [f"{cfg.bodies[body].name} meeting."]
     for pid, proc in cfg.processes.items():
-        if proc.receiving is None or proc.receiving.body != body or proc.receiving.meeting is None:
+        if proc.receiving is None or proc.receiving.meeting is None or body not in (
+                [s.body for s in proc.route] if proc.route else [proc.receiving.body]):
             continue
         try:
             dates = resolve_process(cfg, pid, year)
         except Exception:  # a process not resolvable this year has no papers here
             continue
-        if dates.meeting is not None and dates.meeting.date() == start.date():
-            assert dates.papers is not None
-            lines.append(f"Paper: {proc.title} (published {long_date(dates.papers.date())}).")
+        for stop in dates.stops:  # each meeting on the report's route has its own papers
+            if stop.body == body and stop.meeting.date() == start.date():
+                lines.append(f"Paper: {proc.title} (published {long_date(stop.papers.date())}).")
     lines.append(_officer(cfg))
     return "\n".join(lines)
 
@@ -243,7 +253,7 @@ def timeline_ics(cfg: TrustConfig, year: int | None = None,
     seq = sequence(cfg, stamp, year)
     cal = _calendar(f"{cfg.trust.name} {year}-{(year + 1) % 100:02d}")
     for step in timeline(cfg, year):
-        if step.name == "meeting":
+        if step.name.partition(":")[0] == "meeting":  # (a route's later meetings too)
             continue
         cal.add_component(make_event(step_uid(cfg, step), step_summary(cfg, step), step.at,
                                      STEP_MINUTES, stamp, step_description(cfg, step, year),
