@@ -26,7 +26,7 @@ from icalendar import Calendar, Event
 from trustcycle import TIMEZONE
 from trustcycle.calendar import clock
 from trustcycle.calendar.dates import long_date
-from trustcycle.calendar.meetings import body_meetings
+from trustcycle.calendar.meetings import body_meetings, meeting_minutes
 from trustcycle.calendar.timeline import FORWARD_PLAN_CLEAR_DAYS, Step, resolve_process, timeline
 from trustcycle.config.asked import partners_asked
 from trustcycle.config.loader import TrustConfig
@@ -34,7 +34,6 @@ from trustcycle.config.loader import TrustConfig
 PRODID = "-//trustcycle//Children's Trust statutory calendar//EN"
 METHOD = "PUBLISH"
 STEP_MINUTES = 30
-MEETING_MINUTES = 120
 
 
 def _calendar(name: str) -> Calendar:
@@ -217,7 +216,8 @@ def meeting_event(cfg: TrustConfig, body: str, start: pendulum.DateTime,
     """One meeting of a body, as both the timeline and the papers email carry it."""
     b = cfg.bodies[body]
     return make_event(meeting_uid(cfg, body, start), f"{b.name} meeting", start,
-                      MEETING_MINUTES, stamp, meeting_description(cfg, body, start, year),
+                      meeting_minutes(cfg, body, start), stamp,
+                      meeting_description(cfg, body, start, year),
                       location=b.meetings.location or "", seq=sequence(cfg, stamp, year),
                       cancelled=cancelled)
 

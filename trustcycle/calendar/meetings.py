@@ -1,9 +1,15 @@
 """Meeting recurrence rules such as "second Tuesday of Jan, Apr, Jul, Oct".
 
-A rule names an ordinal (first..fourth, last), a weekday, and months ("every month",
-"each month", or a list of month names or abbreviations). A meeting a rule puts on a bank
-holiday moves to the next working day (councils re-date such meetings; the clerk can also
-list it under `cancelled` and add the real date). Explicit dates are taken as given.
+A rule names an ordinal (first..fourth, last), a weekday, and its months:
+- "of" a list of month names or abbreviations, or "of every month" / "each month";
+- "monthly" (every month);
+- "every two months from May" (May, July, September, November, January, March: the
+  months count on from the named one, round the year; "every three months from June" is
+  quarterly), with or without "of";
+- any of these may end "except August" (or "except Aug and Dec").
+A meeting a rule puts on a bank holiday moves to the next working day (councils re-date
+such meetings; the clerk can also list it under `cancelled` and add the real date).
+Explicit dates are taken as given.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ import pendulum
 
 from trustcycle.calendar.workdays import Roll, WorkingDays, at_local, for_trust
 from trustcycle.config.loader import TrustConfig, as_date
+from trustcycle.config.schema import duration_minutes
 
 _ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "last": -1}
 _WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
@@ -23,7 +30,12 @@ _MONTHS = [
     "january", "february", "march", "april", "may", "june",
     "july", "august", "september", "october", "november", "december",
 ]  # fmt: skip
-_RULE = re.compile(r"^\s*(\w+)\s+(\w+)\s+of\s+(.+?)\s*$", re.IGNORECASE)
+_RULE = re.compile(
+    r"^\s*(\w+)\s+(\w+)\s+(?:of\s+|(?=monthly\b|every\b|each\b))(.+?)"
+    r"(?:\s+except\s+(.+?))?\s*$", re.IGNORECASE)
+_EVERY_N = re.compile(r"^every\s+(\w+)\s+months\s+from\s+(\w+)$", re.IGNORECASE)
+_COUNTS = {"two": 2, "three": 3, "four": 4, "six": 6, "2": 2, "3": 3, "4": 4, "6": 6}
+_EXAMPLE = "a rule like 'second Tuesday of Jan, Apr, Jul, Oct'"
 
 
 @dataclass(frozen=True)
@@ -41,21 +53,47 @@ def _month(token: str) -> int:
     raise ValueError(f"{token!r} is not a month")
 
 
+def _months(text: str) -> tuple[int, ...]:
+    tokens = [t for t in re.split(r",|\band\b", text) if t.strip()]
+    return tuple(sorted({_month(t) for t in tokens}))
+
+
+def _rule_months(text: str) -> tuple[int, ...]:
+    """The months of "every month", "monthly", "every two months from May" or a list."""
+    if text.lower() in ("every month", "each month", "month", "monthly"):
+        return tuple(range(1, 13))
+    every = _EVERY_N.match(text)
+    if every:
+        count, first = every.groups()
+        if count.lower() not in _COUNTS:
+            raise ValueError(f"every {count} months: give two, three, four or six")
+        step, start = _COUNTS[count.lower()], _month(first)
+        return tuple(sorted((start - 1 + k * step) % 12 + 1 for k in range(12 // step)))
+    if text.lower().startswith("every "):
+        raise ValueError(f"{text!r} is not like 'every two months from May'")
+    return _months(text)
+
+
 def parse_rule(text: str) -> Recurrence:
     """Parse a rule; raises ValueError saying what is wrong."""
     match = _RULE.match(text)
     if not match:
-        raise ValueError(f"{text!r} is not a rule like 'second Tuesday of Jan, Apr, Jul, Oct'")
-    ordinal_word, weekday_word, months_text = match.groups()
+        raise ValueError(f"{text!r} is not {_EXAMPLE}")
+    ordinal_word, weekday_word, months_text, except_text = match.groups()
     if ordinal_word.lower() not in _ORDINALS:
         raise ValueError(f"{ordinal_word!r} is not one of {', '.join(_ORDINALS)}")
     if weekday_word.lower() not in _WEEKDAYS:
         raise ValueError(f"{weekday_word!r} is not a weekday")
-    if months_text.lower() in ("every month", "each month", "month"):
-        months = tuple(range(1, 13))
-    else:
-        tokens = [t for t in re.split(r",|\band\b", months_text) if t.strip()]
-        months = tuple(sorted({_month(t) for t in tokens}))
+    months = _rule_months(months_text)
+    if except_text is not None:
+        left_out = _months(except_text)
+        stray = [m for m in left_out if m not in months]
+        if stray:
+            raise ValueError(f"except {_MONTHS[stray[0] - 1].capitalize()}: the rule has no "
+                             "meeting that month")
+        months = tuple(m for m in months if m not in left_out)
+        if not months:
+            raise ValueError(f"{text!r} leaves no month")
     return Recurrence(
         _ORDINALS[ordinal_word.lower()], _WEEKDAYS.index(weekday_word.lower()), months
     )
@@ -112,3 +150,20 @@ def body_meetings(
             days[day] = meeting_times([day], body.meetings.time)[0]
     cancelled = {as_date(d) for d in body.meetings.cancelled}
     return [days[d] for d in sorted(days) if d not in cancelled]
+
+
+def meeting_minutes(cfg: TrustConfig, body_id: str, start: pendulum.DateTime) -> int:
+    """How long the body's meeting at `start` lasts: the `duration` of the rule that gives
+    it, else the body's `meetings.duration` (as in `body_meetings`, a listed date and then
+    a later rule win)."""
+    meetings = cfg.bodies[body_id].meetings
+    day = start.date()
+    chosen = meetings.duration
+    if day not in {as_date(d) for d in meetings.dates}:
+        days = for_trust(cfg)
+        for rule in meetings.rules:
+            lo = as_date(rule.starts) if rule.starts else day
+            hi = as_date(rule.ends) if rule.ends else day
+            if lo <= day <= hi and occurrences(parse_rule(rule.rule), day, day, days):
+                chosen = rule.duration or meetings.duration
+    return duration_minutes(chosen)

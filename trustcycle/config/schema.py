@@ -187,6 +187,28 @@ _RUN_TIME_PATTERN = r"^(0[02-9]|1[0-9]|2[0-3]):[0-5][0-9]$"  # HH:MM, never 01:M
 RunTime = Annotated[str, AfterValidator(_run_time),
                     WithJsonSchema({"type": "string", "pattern": _RUN_TIME_PATTERN})]
 
+_DURATION = re.compile(r"^(?:([0-9]{1,2})h)? ?(?:([0-9]{1,3})m)?$")
+MAX_MEETING_MINUTES = 12 * 60
+
+
+def duration_minutes(value: str) -> int:
+    """Minutes of a duration such as 2h, 90m or 1h30m."""
+    match = _DURATION.match(value.strip())
+    if not match or not any(match.groups()):
+        raise ValueError(f"{value!r} is not a duration such as 2h, 90m or 1h30m")
+    return int(match.group(1) or 0) * 60 + int(match.group(2) or 0)
+
+
+def _duration(value: str) -> str:
+    minutes = duration_minutes(value)
+    if not 0 < minutes <= MAX_MEETING_MINUTES:
+        raise ValueError(f"{value!r}: a meeting lasts more than 0 and at most 12 hours")
+    return value
+
+
+Duration = Annotated[str, AfterValidator(_duration), WithJsonSchema(
+    {"type": "string", "pattern": r"^([0-9]{1,2}h)? ?([0-9]{1,3}m)?$"})]
+
 
 class RunSchedule(Strict):
     """When `trustcycle serve` runs each flow on a working day (Europe/London)."""
@@ -328,6 +350,9 @@ class MeetingRule(Strict):
     time: dt.time = Field(dt.time(14, 0), description="Start time, local (HH:MM)")
     starts: dt.date | None = Field(None, description="The rule applies from this date (YYYY-MM-DD)")
     ends: dt.date | None = Field(None, description="The rule applies until this date (YYYY-MM-DD)")
+    duration: Duration | None = Field(
+        None, description="How long its meetings last, e.g. 2h, 90m, 1h30m (default: the "
+        "body's `duration`)")
 
 
 class Meetings(Strict):
@@ -335,6 +360,9 @@ class Meetings(Strict):
         dt.time(14, 0),
         description="Start time of the listed dates, local (HH:MM)",
     )
+    duration: Duration = Field(
+        "2h", description="How long the body's meetings last (calendar end time), e.g. 2h, "
+        "90m, 1h30m")
     dates: list[dt.date] = Field(
         default_factory=list,
         description="Meeting dates (YYYY-MM-DD), each a working day",
