@@ -24,6 +24,7 @@ from tasks.chase import open_trust, read_config
 from tasks.cycle import processes_due
 from tasks.mail import deliver_outbox
 from tasks.processes import publish_timeline
+from tasks.route import queue_route_steps
 from tasks.schedules import register_step_schedules
 from tasks.signoff import remind_waiting_signoffs
 from trustcycle.calendar import clock
@@ -75,6 +76,10 @@ def run_cycle(
         if state.is_failed() or state.is_crashed():
             day.failed[pid] = state.message or state.name or "failed"
         day.processes[pid] = state.name or "Completed"
+    if not dry_run:  # after the papers above: a later meeting's papers follow the first's
+        route = queue_route_steps(quote(db), quote(cfg), today, now)
+        if route.forward_plan or route.papers:
+            deliver_outbox(quote(db), officer_email=cfg.trust.officer.email)
     steps = ", ".join(f"{k}: {v}" for k, v in day.processes.items()) or "no process step"
     summary = (f"{today}: {day.chase.rungs_queued} reminders queued, "
                f"{day.chase.delivered} emails sent; {steps}")

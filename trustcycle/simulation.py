@@ -85,5 +85,7 @@ def days_to_visit(cfg: TrustConfig, year: int) -> list[pendulum.Date]:
             if at is not None:
                 days.add(at.date())
         days.update(dates.rungs.values())
+        days.update(at.date() for stop in dates.stops  # a route's later papers, forward plan
+                    for at in (stop.papers, stop.meeting, stop.forward_plan) if at is not None)
     days.update(r.day for r in scripted_returns(cfg, year) if r.day is not None)
     return sorted(d for d in days if for_trust(cfg).is_working_day(d))
