@@ -28,7 +28,10 @@ from sqlalchemy.orm import Session
 
 from tasks.artifacts import publish_mail_preview
 from trustcycle.calendar.clock import FixedClock, use_clock
+from trustcycle.chasing.letters import people_of_rung, request_letters
+from trustcycle.chasing.people import batches
 from trustcycle.chasing.requests import (
+    LetterRace,
     Selection,
     TableRow,
     due_to_open,
@@ -241,8 +244,8 @@ def climb_ladder(db: Database, cfg: TrustConfig, today: date, now: datetime) -> 
     report = RungReport(len(selection.due), len(selection.missing),
                         time.perf_counter() - started)
     with use_clock(FixedClock(now)):
-        for start in range(0, len(selection.due), BATCH):
-            batch = selection.due[start:start + BATCH]
+        # A person's rungs share a batch: one letter lists all they are chased for today.
+        for batch in batches(selection.due, people_of_rung(cfg), BATCH):
             # Rendered before the transaction: on SQLite it holds the write lock, which
             # delivery running alongside needs for each sent mark.
             emails = rung_messages(cfg, batch, now=now)
@@ -252,7 +255,7 @@ def climb_ladder(db: Database, cfg: TrustConfig, today: date, now: datetime) -> 
                         report.outbox_ids.extend(
                             record_rungs(session, cfg, batch, now=now, emails=emails))
                     break
-                except IntegrityError:
+                except (IntegrityError, LetterRace):
                     # A parallel run won a row between our check and our insert: the batch
                     # is rolled back whole and re-checked against what that run committed.
                     if attempt == 2:
@@ -308,27 +311,22 @@ def preview_chase_mail(db: Database, cfg: TrustConfig, selection: Selection, tod
                        now: datetime) -> ChasePreview:
     """Dry run: every email a real tick would send today, rendered and written as `.eml`
     files under the dry-run folder with a table artifact; nothing stored or sent."""
-    from trustcycle.chasing.emails import (
-        MailFault,
-        fault_alert,
-        request_message_or_fault,
-        rung_message_or_fault,
-    )
+    from trustcycle.chasing.emails import fault_alert
     from trustcycle.chasing.requests import RequestView, opening_dates, opening_instants
 
-    built = []
     with use_clock(FixedClock(now)), db.sessions() as session:
         todo, dates = due_to_open(session, cfg, today=today)
-    for owed in todo:
-        d = dates[owed.process]
+    views = []
+    for n, owed in enumerate(todo, 1):  # numbered: the letters tell the requests apart
+        d = dates[owed.process].for_return(owed.return_id)
         deadline_at, cutoff_at = opening_instants(d, opening_dates(cfg, d, today))
-        view = RequestView(0, "dry-run", owed.process, owed.partner, owed.return_id,
-                           deadline_at, cutoff_at, now, "open")
-        built.append(request_message_or_fault(cfg, view, now=now))
-    built += [rung_message_or_fault(cfg, item.request, item.rung, now=now)
-              for item in selection.due]
+        views.append(RequestView(-n, "dry-run", owed.process, owed.partner, owed.return_id,
+                                 deadline_at, cutoff_at, now, "open"))
+    requests, request_faults = request_letters(cfg, views, now=now)
+    rungs = rung_messages(cfg, selection.due, now=now)
     # A partner whose mail cannot be built: the officer's alert is what a real tick sends.
-    emails = [fault_alert(cfg, b, now=now) if isinstance(b, MailFault) else b for b in built]
+    emails = ([b.email for b in requests] + [b.email for b in rungs.letters]
+              + [fault_alert(cfg, f, now=now) for f in request_faults + rungs.faults])
     out = Path(run_settings().dry_run_dir)
     lines = write_previews(emails, out, SmtpSettings().sender_address,
                            f"{now.format('YYYYMMDD-HHmmss')}-chase-{today.isoformat()}")

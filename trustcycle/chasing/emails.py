@@ -21,9 +21,11 @@ from sqlalchemy.orm import Session
 from trustcycle import TIMEZONE
 from trustcycle.calendar.ics import single_event_ics
 from trustcycle.chasing.links import config_cycle_end, secret_from_env, token_link
+from trustcycle.chasing.people import contacts_for, letter_key, person_key
 from trustcycle.chasing.rules import RungDay
 from trustcycle.chasing.views import RequestView
 from trustcycle.config.loader import TrustConfig
+from trustcycle.config.schema import Person
 from trustcycle.db.models import OutboxMessage
 from trustcycle.mail.message import Attachment
 from trustcycle.mail.render import render_email
@@ -60,8 +62,10 @@ def portal_link(cfg: TrustConfig, token: str) -> str | None:
     return token_link(cfg.trust.portal_url, token, config_cycle_end(cfg), secret)
 
 
-def common_context(cfg: TrustConfig, view: RequestView) -> dict[str, Any]:
-    """What every email about one request says: who, what, why, by when, how, whom to ask."""
+def common_context(cfg: TrustConfig, view: RequestView,
+                   to: Sequence[Person] | None = None) -> dict[str, Any]:
+    """What every email about one request says: who, what, why, by when, how, whom to ask.
+    `to`: the people it is addressed to (default: whoever the request is asked of)."""
     proc = cfg.processes[view.process]
     partner = cfg.partners[view.partner]
     ret = next(r for r in proc.returns if r.id == view.return_id)
@@ -70,7 +74,7 @@ def common_context(cfg: TrustConfig, view: RequestView) -> dict[str, Any]:
         "trust": {"name": cfg.trust.name},
         "officer": _person(cfg.trust.officer),
         "partner": {"name": partner.name},
-        "recipients": " and ".join(c.name for c in partner.contacts),
+        "recipients": " and ".join(c.name for c in (to or contacts_for(cfg, view))),
         "process": {"title": proc.title, "legal_basis": proc.legal_basis},
         "ret": {"id": ret.id, "title": ret.title, "description": ret.description},
         "deadline": _when(view.deadline_at),
@@ -84,8 +88,8 @@ def common_context(cfg: TrustConfig, view: RequestView) -> dict[str, Any]:
     }
 
 
-def _contacts(cfg: TrustConfig, partner: str) -> list[str]:
-    return [c.email for c in cfg.partners[partner].contacts]
+def _contacts(cfg: TrustConfig, view: RequestView) -> list[str]:
+    return [c.email for c in contacts_for(cfg, view)]
 
 
 def _queue(session: Session, email: NewEmail) -> OutboxMessage:
@@ -117,13 +121,15 @@ def deadline_ics(cfg: TrustConfig, view: RequestView, now: datetime) -> Attachme
     return Attachment.from_bytes("deadline.ics", "text/calendar", data)
 
 
-def request_message(cfg: TrustConfig, view: RequestView, *, now: datetime) -> NewEmail:
-    """The request that opens a return: to the partner's contacts, the deadline attached."""
-    mail = render_email("request", common_context(cfg, view))
+def request_message(cfg: TrustConfig, view: RequestView, *, now: datetime,
+                    to: Sequence[Person] | None = None) -> NewEmail:
+    """The request that opens a return: to whoever it is asked of (or `to`), the deadline
+    attached."""
+    mail = render_email("request", common_context(cfg, view, to))
     return NewEmail(
-        idem_key=f"request:{view.id}",
+        idem_key=single_key(f"request:{view.id}", contacts_for(cfg, view), to),
         kind="request",
-        to=_contacts(cfg, view.partner),
+        to=[p.email for p in to] if to else _contacts(cfg, view),
         subject=mail.subject,
         text=mail.text,
         html=mail.html,
@@ -170,9 +176,12 @@ def fault_alert(cfg: TrustConfig, fault: MailFault, *, now: datetime) -> NewEmai
         "step_label": sanitise_line(step_label, 60),
         "reason": fault.reason,
     }
-    # The request's row id: one trust's fault never silences another's (many trusts share
-    # one database and the same partner ids), nor one year's the next's.
-    key = "|".join((str(view.id), fault.step, fault.reason))
+    # The trust and year name it: one trust's fault never silences another's (many trusts
+    # share one database and the same partner ids), nor one year's the next's. Not the row
+    # id: a request whose email fails is deleted and opened again by the next run, which
+    # must not alert the officer again.
+    key = "|".join((cfg.trust.id, str(cfg.trust.cycle_year), view.process, view.partner,
+                    view.return_id, fault.step, fault.reason))
     idem_key = f"chase-fault:{hashlib.sha256(key.encode()).hexdigest()[:32]}"
     return to_officer(cfg, "chase_fault", context, idem_key=idem_key, now=now)
 
@@ -200,15 +209,27 @@ def request_email(
     return _queue(session, request_message(cfg, view, now=now))
 
 
-def reminder_context(cfg: TrustConfig, view: RequestView, rung: RungDay) -> dict[str, Any]:
-    return common_context(cfg, view) | {
-        "rung": {
-            "name": rung.name,
-            "working_days": abs(rung.working_days),
-            "overdue": rung.working_days > 0,
-            "today": rung.working_days == 0,
-        },
+def rung_context(rung: RungDay) -> dict[str, Any]:
+    """Where a rung stands against the deadline, in words the templates use."""
+    return {
+        "name": rung.name,
+        "working_days": abs(rung.working_days),
+        "overdue": rung.working_days > 0,
+        "today": rung.working_days == 0,
     }
+
+
+def reminder_context(cfg: TrustConfig, view: RequestView, rung: RungDay,
+                     to: Sequence[Person] | None = None) -> dict[str, Any]:
+    return common_context(cfg, view, to) | {"rung": rung_context(rung)}
+
+
+def single_key(key: str, default: Sequence[Person], to: Sequence[Person] | None) -> str:
+    """A one-item email's key: the historical one when it goes to whoever the item goes to
+    by default, else one naming its people too (a letter to some of a partner's contacts)."""
+    if to is None or {person_key(p) for p in to} == {person_key(p) for p in default}:
+        return key
+    return letter_key(key.split(":", 1)[0], [key], to)
 
 
 def rung_key(request_id: int, rung: str) -> str:
@@ -217,14 +238,15 @@ def rung_key(request_id: int, rung: str) -> str:
 
 
 def reminder_message(
-    cfg: TrustConfig, view: RequestView, rung: RungDay, *, now: datetime
+    cfg: TrustConfig, view: RequestView, rung: RungDay, *, now: datetime,
+    to: Sequence[Person] | None = None,
 ) -> NewEmail:
-    """A reminder or overdue notice to the partner's contacts."""
-    mail = render_email("reminder", reminder_context(cfg, view, rung))
+    """A reminder or overdue notice to whoever the request is asked of (or `to`)."""
+    mail = render_email("reminder", reminder_context(cfg, view, rung, to))
     return NewEmail(
-        idem_key=rung_key(view.id, rung.name),
+        idem_key=single_key(rung_key(view.id, rung.name), contacts_for(cfg, view), to),
         kind=f"reminder:{rung.name}",
-        to=_contacts(cfg, view.partner),
+        to=[p.email for p in to] if to else _contacts(cfg, view),
         subject=mail.subject,
         text=mail.text,
         html=mail.html,
@@ -256,10 +278,13 @@ def escalation_message(
     )
 
 
-def rung_message(cfg: TrustConfig, view: RequestView, rung: RungDay, *, now: datetime) -> NewEmail:
-    """The email of a rung: an escalation for an escalating rung, else a reminder."""
-    build = escalation_message if rung.escalate else reminder_message
-    return build(cfg, view, rung, now=now)
+def rung_message(cfg: TrustConfig, view: RequestView, rung: RungDay, *, now: datetime,
+                 to: Sequence[Person] | None = None) -> NewEmail:
+    """The email of a rung: an escalation for an escalating rung (always to the partner's
+    senior contact), else a reminder."""
+    if rung.escalate:
+        return escalation_message(cfg, view, rung, now=now)
+    return reminder_message(cfg, view, rung, now=now, to=to)
 
 
 def rung_message_or_fault(
@@ -348,7 +373,7 @@ def receipt_email(
         NewEmail(
             idem_key=f"receipt:{view.id}:v{version}",
             kind="receipt",
-            to=_contacts(cfg, view.partner),
+            to=_contacts(cfg, view),
             subject=mail.subject,
             text=mail.text,
             html=mail.html,

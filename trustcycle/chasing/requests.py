@@ -15,16 +15,11 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from trustcycle.calendar import clock
 from trustcycle.calendar.timeline import ProcessDates, resolve_year
 from trustcycle.calendar.workdays import at_local, for_trust
-from trustcycle.chasing.emails import (
-    MailFault,
-    fault_alert,
-    missing_returns_report,
-    request_message_or_fault,
-    rung_key,
-    rung_message_or_fault,
-)
+from trustcycle.chasing.emails import MailFault, fault_alert, missing_returns_report
+from trustcycle.chasing.letters import Built, request_letters, rung_letters
 from trustcycle.chasing.rules import (
     Action,
     Owed,
@@ -44,6 +39,7 @@ from trustcycle.db.models import (
     AuditLog,
     ContributionRequest,
     CycleYear,
+    OutboxMessage,
     Partner,
     Process,
     Reminder,
@@ -51,7 +47,7 @@ from trustcycle.db.models import (
     Trust,
 )
 from trustcycle.notices import late_step_notice
-from trustcycle.outbox import NewEmail, enqueue_many
+from trustcycle.outbox import enqueue_many
 
 # Read raw in the set-based selection: the model's UtcDateTime builds a pendulum instance
 # per value, which dominates the time of reading 20,000 requests.
@@ -137,7 +133,7 @@ def new_request(session: Session, owed: Owed, dates: ProcessDates, processes: di
                 when: RequestDates | None = None) -> RequestView:
     """Insert one open request (flushed, so it has its id and token); `when` moves a late
     request's deadline and cut-off (`late_request_dates`)."""
-    deadline_at, cutoff_at = opening_instants(dates, when)
+    deadline_at, cutoff_at = opening_instants(dates.for_return(owed.return_id), when)
     row = ContributionRequest(
         process_id=processes[owed.process],
         partner_id=partners[owed.partner],
@@ -166,14 +162,17 @@ def queue_request_emails(session: Session, cfg: TrustConfig, views: list[Request
     be built is deleted again (the next run retries it) and the officer is alerted; every
     other partner is chased as usual."""
 
-    built = [request_message_or_fault(cfg, v, now=now) for v in views]
-    faults = [b for b in built if isinstance(b, MailFault)]
+    built, faults = request_letters(cfg, views, now=now)  # one per person (people.py)
     failed = {f.request.id for f in faults}
     if failed:
         session.execute(delete(ContributionRequest).where(ContributionRequest.id.in_(failed)))
-    outbox = enqueue_many(session, [b for b in built if not isinstance(b, MailFault)]
+    outbox = enqueue_many(session, [b.email for b in built]
                           + [fault_alert(cfg, f, now=now) for f in faults])
-    return [(v, outbox[f"request:{v.id}"]) for v in views if v.id not in failed]
+    letter_of: dict[int, int] = {}
+    for b in built:
+        for v in b.items:
+            letter_of.setdefault(v.id, outbox[b.email.idem_key])
+    return [(v, letter_of[v.id]) for v in views if v.id not in failed]
 
 
 def due_to_open(session: Session, cfg: TrustConfig, *, today: date,
@@ -216,14 +215,17 @@ def open_due_requests(session: Session, cfg: TrustConfig, *, now: datetime,
     if not todo:
         return []
     processes, partners = process_ids(session, cfg, year), partner_ids(session, cfg)
-    when = {pid: opening_dates(cfg, dates[pid], day) for pid in {o.process for o in todo}}
+    # Per return: a return may have a deadline of its own (`returns[].deadline`).
+    when = {(o.process, o.return_id): opening_dates(cfg, dates[o.process].for_return(o.return_id),
+                                                    day) for o in todo}
     views = [new_request(session, owed, dates[owed.process], processes, partners, now=now,
-                         when=when[owed.process])
+                         when=when[(owed.process, owed.return_id)])
              for owed in todo]
-    for pid, w in sorted(when.items()):
-        if w.late:
+    for pid in sorted({pid for pid, _ in when}):
+        late = sorted(w.deadline for (p, _), w in when.items() if p == pid and w.late)
+        if late:
             record_late_step(session, cfg, pid, "request", local_day(dates[pid].request),
-                             day, now, f"requests opened with deadline {w.deadline}")
+                             day, now, f"requests opened with deadline {late[0]}")
     return queue_request_emails(session, cfg, views, now=now)
 
 
@@ -342,27 +344,62 @@ def select_due(session: Session, cfg: TrustConfig, *, today: date,
     return Selection(due, missing)
 
 
-def rung_messages(cfg: TrustConfig, batch: list[DueRung], *,
-                  now: datetime) -> list[NewEmail | MailFault]:
-    """Each rung's email, rendered (pure: no session, so no lock held while rendering), or
-    the fault that keeps one partner's email from being built."""
+@dataclass(frozen=True)
+class RungEmails:
+    """A batch's letters, rendered: one reminder and one escalation letter per person at
+    most, each listing its due rungs; and the rungs whose email cannot be built."""
 
-    return [rung_message_or_fault(cfg, d.request, d.rung, now=now) for d in batch]
+    rungs: tuple[DueRung, ...]
+    letters: list[Built[DueRung]]
+    faults: list[MailFault]
+
+
+class LetterRace(RuntimeError):
+    """A parallel run (PostgreSQL, not serialised) sent some of a letter's rungs between
+    this run's check and its insert: the transaction is rolled back and the batch retried."""
+
+
+def rung_messages(cfg: TrustConfig, batch: list[DueRung], *, now: datetime) -> RungEmails:
+    """The batch's letters, rendered (pure: no session, so no lock held while rendering)."""
+    built, faults = rung_letters(cfg, batch, now=now)
+    return RungEmails(tuple(batch), built, faults)
+
+
+def _insert_letters(session: Session, letters: list[Built[DueRung]]) -> tuple[dict[str, int],
+                                                                               set[str]]:
+    """Queue the letters: (outbox id by key, the keys this call inserted)."""
+    created = clock.now()
+    rows = [b.email.validated_row(created) for b in letters]
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    table = OutboxMessage.__table__
+    statement = insert(table).on_conflict_do_nothing(index_elements=["idem_key"]).returning(
+        table.c.idem_key, table.c.id)
+    mine: dict[str, int] = {}
+    for start in range(0, len(rows), 500):
+        mine.update((k, i) for k, i in session.execute(statement, rows[start:start + 500]))
+    ids = dict(mine)
+    others = [b.email.idem_key for b in letters if b.email.idem_key not in mine]
+    for start in range(0, len(others), 500):
+        ids.update((k, i) for k, i in session.execute(
+            select(table.c.idem_key, table.c.id)
+            .where(table.c.idem_key.in_(others[start:start + 500]))))
+    return ids, set(mine)
 
 
 def record_rungs(session: Session, cfg: TrustConfig, batch: list[DueRung], *,
-                 now: datetime, emails: list[NewEmail | MailFault] | None = None) -> list[int]:
-    """Queue each rung's email and its `Reminder` row in the caller's transaction.
+                 now: datetime, emails: RungEmails | None = None) -> list[int]:
+    """Queue the batch's letters and a `Reminder` row per rung in the caller's transaction;
+    the outbox ids of the letters this call queued.
 
     UNIQUE(request, rung) is the guarantee a rung is never sent twice: a parallel run's
-    rows win (`ON CONFLICT DO NOTHING` on both the outbox key and the reminder), and only
-    the reminders this call inserted are returned, as their outbox ids. `emails`, if given,
-    are `rung_messages(cfg, batch, now=now)` rendered before the transaction began. A rung
-    whose email cannot be built gets no `Reminder` (it stays due) and alerts the officer.
+    rows win (`ON CONFLICT DO NOTHING` on the reminder and the letter's key). A letter
+    whose rungs all went with a parallel run is not queued; one that lost only some raises
+    `LetterRace` (roll back, retry). `emails`, if given, are `rung_messages(cfg, batch,
+    now=now)` rendered before the transaction began; rungs sent or answered since are
+    taken out and those letters rendered again. A rung whose email cannot be built gets no
+    `Reminder` (it stays due) and alerts the officer.
     """
 
-    if emails is None:
-        emails = rung_messages(cfg, batch, now=now)
     ids = [d.request.id for d in batch]
     have = set(session.execute(
         select(Reminder.contribution_request_id, Reminder.rung)
@@ -373,24 +410,49 @@ def record_rungs(session: Session, cfg: TrustConfig, batch: list[DueRung], *,
                                              ContributionRequest.status == "open")
     ))
     # Sent by a parallel run, or returned since the selection: skipped.
-    todo = [(d, e) for d, e in zip(batch, emails, strict=True)
+    todo = [d for d in batch
             if (d.request.id, d.rung.name) not in have and d.request.id in still_open]
-    alerts = [fault_alert(cfg, e, now=now) for _, e in todo if isinstance(e, MailFault)]
-    todo = [(d, e) for d, e in todo if not isinstance(e, MailFault)]
-    if not todo and not alerts:
+    if emails is None or list(emails.rungs) != todo:
+        emails = rung_messages(cfg, todo, now=now)
+    if emails.faults:
+        enqueue_many(session, [fault_alert(cfg, f, now=now) for f in emails.faults])
+    if not emails.letters:
         return []
-    outbox = enqueue_many(session, [e for _, e in todo] + alerts)
+    outbox, mine = _insert_letters(session, emails.letters)
     sent_on = local_day(now)
-    rows = [{"contribution_request_id": d.request.id, "rung": d.rung.name, "sent_on": sent_on,
-             "outbox_message_id": outbox[rung_key(d.request.id, d.rung.name)]} for d, _ in todo]
+    rows: dict[tuple[int, str], dict[str, object]] = {}
+    for b in emails.letters:  # a rung in several letters (a partner's contacts) is one row
+        for d in b.items:
+            rows.setdefault((d.request.id, d.rung.name), {
+                "contribution_request_id": d.request.id, "rung": d.rung.name,
+                "sent_on": sent_on, "outbox_message_id": outbox[b.email.idem_key]})
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     table = Reminder.__table__
     statement = insert(table).on_conflict_do_nothing(
         index_elements=["contribution_request_id", "rung"]
-    ).returning(table.c.outbox_message_id)
-    queued: list[int] = []
-    for start in range(0, len(rows), 500):
-        queued.extend(session.scalars(statement, rows[start:start + 500]))
+    ).returning(table.c.contribution_request_id, table.c.rung)
+    values = list(rows.values())
+    inserted: set[tuple[int, str]] = set()
+    for start in range(0, len(values), 500):
+        inserted.update((r, g) for r, g in session.execute(statement, values[start:start + 500]))
+    return _settle(session, emails.letters, outbox, mine, inserted)
+
+
+def _settle(session: Session, letters: list[Built[DueRung]], outbox: dict[str, int],
+            mine: set[str], inserted: set[tuple[int, str]]) -> list[int]:
+    """The letters this call queued; a letter of rungs a parallel run sent is withdrawn."""
+    queued: set[int] = set()
+    withdrawn: list[int] = []
+    for b in letters:
+        got = [(d.request.id, d.rung.name) in inserted for d in b.items]
+        if all(got):
+            queued.add(outbox[b.email.idem_key])
+        elif any(got):
+            raise LetterRace(f"a parallel run sent part of letter {b.email.idem_key}")
+        elif b.email.idem_key in mine:
+            withdrawn.append(outbox[b.email.idem_key])
+    if withdrawn:
+        session.execute(delete(OutboxMessage).where(OutboxMessage.id.in_(withdrawn)))
     return sorted(queued)
 
 
