@@ -287,3 +287,46 @@ def test_the_running_cycle_driver_schedules_the_next_year_when_the_cycle_year_ro
     assert request_2028 is not None
     assert f"DTSTART:{request_2028.format('YYYYMMDD')}T093000" in (
         after["membership-review-request-2028"].schedule.rrule)  # type: ignore[union-attr]
+
+
+# --- two processes of one kind: each its own deployment, form and schedules -------------
+
+
+def test_two_processes_of_one_kind_each_have_their_own_deployment_form_and_schedules(
+    prefect_harness: None, tmp_path: Path,  # noqa: F811
+) -> None:
+    from deployments.build import to_deployment
+    from tests.fixtures.report_only import REPORTS, rutland_with_reports
+
+    cfg = load_config(rutland_with_reports(tmp_path))
+    plans = [p for p in plan(cfg, years=[2010]) if p.parameters.get("process_id") in REPORTS]
+    # Both are CYPP-kind report-only processes: one flow, a deployment per process id.
+    assert {(p.entrypoint, p.name) for p in plans} == {
+        ("flows.processes:cypp_annual_review", "safeguarding-report"),
+        ("flows.processes:cypp_annual_review", "partner-statements")}
+    for p in plans:
+        to_deployment(p).apply()
+
+    async def read() -> dict[str, DeploymentResponse]:
+        async with get_client() as client:
+            return {name: await client.read_deployment_by_name(f"cypp-annual-review/{name}")
+                    for name in ("safeguarding-report", "partner-statements")}
+
+    registered = asyncio.run(read())
+    dates = resolve_year(cfg, 2010)
+    for pid, name in (("safeguarding_report", "safeguarding-report"),
+                      ("partner_statements", "partner-statements")):
+        d = registered[name]
+        assert d.parameters["process_id"] == pid
+        assert properties(d)["process_id"]["readOnly"] is True
+        assert properties(d)["process_id"]["enum"] == [pid]
+        runs = {s.slug: s.schedule.rrule for s in d.schedules}  # type: ignore[union-attr]
+        steps = {"request": dates[pid].request, "cutoff": dates[pid].cutoff,
+                 "papers": dates[pid].papers}
+        assert set(runs) == {f"{name}-{step}-2010" for step in steps}
+        for step, at in steps.items():
+            assert at is not None
+            assert f"DTSTART:{at.format('YYYYMMDD')}T093000" in runs[f"{name}-{step}-2010"]
+    # Their own days: the safeguarding report goes to the Executive in September, the
+    # statements to the Board in November.
+    assert runs["partner-statements-papers-2010"].startswith("DTSTART:20101124")
