@@ -22,7 +22,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Literal
+from datetime import date
+from typing import Any, Literal
 
 from prefect import flow, get_run_logger
 from prefect.context import FlowRunContext
@@ -42,7 +43,12 @@ from tasks.drafts import (
 )
 from tasks.mail import deliver_outbox
 from tasks.notify import queue_papers, record_signoff
-from tasks.processes import preview_process, queue_review_notices, read_progress
+from tasks.processes import (
+    preview_process,
+    queue_addendum,
+    queue_review_notices,
+    read_progress,
+)
 from tasks.signoff import queue_signoff_request, run_link, start_signoff_run
 from trustcycle.calendar import clock
 from trustcycle.calendar.timeline import resolve_process
@@ -50,7 +56,7 @@ from trustcycle.chasing.progress import reviews_triggered
 from trustcycle.config import TrustConfig
 from trustcycle.config.years import cycle_year_of
 from trustcycle.db import Database
-from trustcycle.notices import SignOffWait
+from trustcycle.notices import SignOffWait, papers_day
 from trustcycle.papers.mail import papers_deadline
 from trustcycle.papers.signoff import answer_problem
 from trustcycle.settings import run_settings
@@ -133,8 +139,10 @@ def assemble_draft(
     dry_run: bool = False,
     config_dir: str = "config",
     cycle_year: int | None = None,
+    addendum: bool = False,
 ) -> State:
-    """Build the draft, get it signed off, and send the papers to the receiving body."""
+    """Build the draft, get it signed off, and send the papers to the receiving body; with
+    `addendum`, send the papers' addendum of the returns received since they went."""
     cfg = trust_config(config_dir)
     if process_id not in cfg.processes:
         raise ValueError(f"{config_dir}: no process {process_id!r} (one of "
@@ -145,6 +153,15 @@ def assemble_draft(
         return Completed(name="DryRun", data=files, message="nothing stored or sent; previews: "
                                                 + ", ".join(files))
     db = connect_database(None)
+    if addendum:
+        sent = queue_addendum(config_dir, process_id, year, clock.now())
+        if not sent["returns"]:
+            return Completed(name="NothingToAdd", data=sent,
+                             message="no return received since the papers went is unlisted")
+        deliver_outbox(quote(db), officer_email=cfg.trust.officer.email)
+        return Completed(name="AddendumSent", data=sent,
+                         message=f"addendum {sent['number']} listing {len(sent['returns'])} "
+                                 f"returns sent to {len(sent['recipients'])} recipients")
     dates = resolve_process(cfg, process_id, year)
     answer_by = dates.meeting or papers_deadline(dates)
     run_id = _run_id()
@@ -186,14 +203,11 @@ def assemble_draft(
 
 def _send(config_dir: str, cfg: TrustConfig, db: Database, process_id: str, year: int,
           draft: DraftSummary) -> State:
-    """Queue and deliver the approved papers; re-open what a revision triggers."""
-    now = clock.now()  # the wall clock: the papers deadline is checked against it
-    sent = queue_papers(config_dir, None, process_id, year, draft.version, now)
-    deliver_outbox(quote(db), officer_email=cfg.trust.officer.email)
+    """After approval: re-open what a revision triggers, and send the papers if their day
+    has come (else they wait for it: the cycle driver and the papers-day step send them)."""
     before = draft.version - 1 if draft.created else draft.version
     triggered = reviews_triggered(cfg, process_id, before, draft.version,
                                   read_progress(quote(db), quote(cfg), year))
-    sent["triggered"] = triggered
     if triggered:
         queue_review_notices(quote(db), quote(cfg), process_id, draft.version, triggered,
                              clock.now())
@@ -201,11 +215,33 @@ def _send(config_dir: str, cfg: TrustConfig, db: Database, process_id: str, year
         if _scripted.get() is None and run_settings().signoff == "ui":
             for pid in triggered:  # CPA 2010 s23(5): each re-opened process asks again
                 start_signoff_run(cfg.trust.id, pid, year, config_dir)
-    if sent["late"]:
-        return Completed(
-            name="PapersDeadlineMissed", data=sent,
-            message=f"v{draft.version} approved after the papers deadline "
-                    f"{sent['deadline']}: officer alerted, papers not sent")
-    return Completed(name="PapersSent", data=sent,
-                     message=f"v{draft.version} sent to {len(sent['recipients'])} "
-                             f"recipients by {sent['deadline']}")
+    state = papers_when_due(config_dir, cfg, db, process_id, year, draft.version,
+                            clock.today())
+    data: Any = state.result() if state.is_completed() else None
+    if isinstance(data, dict):
+        data["triggered"] = triggered
+    return state
+
+
+def papers_when_due(config_dir: str, cfg: TrustConfig, db: Database, process_id: str,
+                    year: int, version: int, today: date) -> State:
+    """Send the approved version's papers (or publish it) when the papers day has come by
+    `today`; before it, wait. After it they go at once, marked late, and the officer is
+    alerted (LGA 1972 s100B(4)). Exactly once: every email and row is keyed."""
+    dates = resolve_process(cfg, process_id, year)
+    day = papers_day(dates)
+    published = dates.meeting is None
+    info: dict[str, Any] = {"process": process_id, "year": year, "version": version,
+                            "papers_day": day.isoformat(), "late": False, "recipients": [],
+                            "triggered": []}
+    if today < day:
+        what = "publication" if published else "papers"
+        return Completed(name="AwaitingPapersDay", data=info,
+                         message=f"v{version} approved; the {what} go on {day}")
+    sent = queue_papers(config_dir, None, process_id, year, version, clock.now())
+    deliver_outbox(quote(db), officer_email=cfg.trust.officer.email)
+    info.update(sent)
+    name = ("Published" if published else "PapersSent") + ("Late" if sent["late"] else "")
+    where = sent["url"] if published else f"{len(sent['recipients'])} recipients"
+    late = f", after the {day} papers day: officer alerted" if sent["late"] else ""
+    return Completed(name=name, data=info, message=f"v{version} sent to {where}{late}")

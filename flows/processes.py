@@ -4,7 +4,10 @@ Each is idempotent and catches up to `as_of` (the planning day; what it records 
 the wall clock): before the cut-off it reports who is still awaited (the chase does the
 reminding); from the cut-off it proceeds with the gaps marked and hands the draft to
 sign-off, a run of the `assemble-draft` deployment that waits for the officer in the
-Prefect UI and then sends the papers. Run on any day, it does exactly the steps now due,
+Prefect UI. Approved papers go on the papers day (LGA 1972 s100B), sent by whichever run
+comes first that day (the cycle driver or the process's papers step; keyed, so once), or
+at once, marked late with the officer alerted, when approved after it; a published
+document is published on its day. Run on any day, it does exactly the steps now due,
 and a second run finds the sign-off already waiting. A revision of a process with
 `triggers` (the needs assessment) re-opens the triggered ones (the child poverty
 strategy, CPA 2010 s23(5)).
@@ -23,10 +26,15 @@ from prefect.exceptions import MissingResult
 from prefect.states import Completed, State
 from prefect.utilities.annotations import quote
 
-from flows.assemble_draft import assemble_draft
+from flows.assemble_draft import assemble_draft, papers_when_due
 from flows.collect_returns import collect_returns
 from tasks.chase import connect_database, load_trust_config
-from tasks.processes import draft_is_current, preview_process, publish_timeline
+from tasks.processes import (
+    approved_for_papers,
+    draft_is_current,
+    preview_process,
+    publish_timeline,
+)
 from tasks.signoff import start_signoff_run
 from trustcycle.calendar import clock
 from trustcycle.config.years import cycle_year_of
@@ -77,6 +85,9 @@ def run_statutory_process(
     if draft_is_current(quote(db), quote(cfg), process_id, year):
         return Completed(name="PapersAlreadySent", data={"process": process_id, "year": year},
                          message="papers sent; no return has changed since")
+    approved = approved_for_papers(quote(db), quote(cfg), process_id, year)
+    if approved is not None:  # signed off already: the papers go on their day
+        return papers_when_due(config_dir, cfg, db, process_id, year, approved, day)
     if run_settings().signoff == "auto":
         return _signed_off_here(process_id, as_of, config_dir, year, depth)
     run = start_signoff_run(cfg.trust.id, process_id, year, config_dir)

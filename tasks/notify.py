@@ -15,7 +15,7 @@ from tasks.chase import _retry_on_db_errors
 from tasks.drafts import database, trust_config
 from trustcycle.calendar.clock import FixedClock, use_clock
 from trustcycle.papers.assemble import record_decision
-from trustcycle.papers.mail import send_papers
+from trustcycle.papers.publish import send_or_publish
 
 
 @task(name="record-signoff", retries=2, retry_delay_seconds=[2, 10],
@@ -34,7 +34,8 @@ def record_signoff(config_dir: str, database_url: str | None, process: str, year
       retry_condition_fn=_retry_on_db_errors, cache_policy=NO_CACHE)
 def queue_papers(config_dir: str, database_url: str | None, process: str, year: int,
                  version: int, now: datetime) -> dict[str, object]:
-    """Queue the approved papers to the body's members and clerk, or alert the officer."""
+    """Queue the approved papers to the body's members and clerk (after the papers day
+    with the officer's alert), or publish a published document."""
     cfg = trust_config(config_dir)
     with use_clock(FixedClock(now)), database(database_url).sessions.begin() as session:
-        return asdict(send_papers(session, cfg, process, year, version=version, now=now))
+        return asdict(send_or_publish(session, cfg, process, year, version=version, now=now))

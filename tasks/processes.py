@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import date, datetime
 from pathlib import Path
 
@@ -14,7 +15,7 @@ from tasks.artifacts import publish_mail_preview
 from tasks.chase import read_config, shared_database
 from trustcycle.calendar import clock
 from trustcycle.calendar.timeline import resolve_process, timeline_markdown
-from trustcycle.chasing.progress import Progress, progress, recorded_steps
+from trustcycle.chasing.progress import Progress, progress, recorded_steps, return_counts
 from trustcycle.config import TrustConfig
 from trustcycle.db import Database
 from trustcycle.db.models import AuditLog, OutboxMessage
@@ -25,7 +26,8 @@ from trustcycle.mail.settings import SmtpSettings
 from trustcycle.notices import SignOffWait, signoff_request
 from trustcycle.outbox import enqueue
 from trustcycle.outbox.preview import write_previews
-from trustcycle.papers.assemble import load_inputs, papers_current
+from trustcycle.papers.addendum import send_addendum
+from trustcycle.papers.assemble import approved_version, load_inputs, papers_current
 from trustcycle.settings import run_settings
 
 
@@ -41,6 +43,21 @@ def draft_is_current(db: Database, cfg: TrustConfig, pid: str, year: int) -> boo
     """Whether the papers sent still say what a draft built now would say."""
     with db.session_factory() as session:
         return papers_current(session, cfg, pid, year)
+
+
+@task(name="approved-version", retries=2, retry_delay_seconds=[2, 10], cache_policy=NO_CACHE)
+def approved_for_papers(db: Database, cfg: TrustConfig, pid: str, year: int) -> int | None:
+    """The approved version whose papers wait for their day, if any (and still current)."""
+    with db.session_factory() as session:
+        return approved_version(session, cfg, pid, year)
+
+
+@task(name="queue-addendum", retries=2, retry_delay_seconds=[2, 10], cache_policy=NO_CACHE)
+def queue_addendum(config_dir: str, pid: str, year: int, now: datetime) -> dict[str, object]:
+    """Queue the addendum of the returns received since the papers went (none: nothing)."""
+    cfg = read_config(config_dir)
+    with shared_database().sessions.begin() as session:
+        return asdict(send_addendum(session, cfg, pid, year, now=now))
 
 
 @task(name="preview-process", retries=1, retry_delay_seconds=5, cache_policy=NO_CACHE)
@@ -130,11 +147,12 @@ def publish_timeline(config_dir: str, year: int, today: date, process: str | Non
     cfg = read_config(config_dir)
     with shared_database().sessions() as session:
         recorded = recorded_steps(session, cfg, year)
+        counts = return_counts(session, cfg, year)
     day = pendulum.date(today.year, today.month, today.day)
     key = f"timeline-{(process or 'cycle').replace('_', '-')}"
     return str(
         create_markdown_artifact(
-            markdown=timeline_markdown(cfg, year, day, process, recorded),
+            markdown=timeline_markdown(cfg, year, day, process, recorded, counts),
             key=key,
             description=f"Statutory timeline as of {day}",
         )

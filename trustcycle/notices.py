@@ -108,3 +108,27 @@ def signoff_request(cfg: TrustConfig, wait: SignOffWait, dates: ProcessDates, do
         to=[cfg.trust.officer.email], cc=_cc(cfg) if reminder else [],
         subject=mail.subject, text=mail.text, html=mail.html, date_header=now,
         attachments=[Attachment.from_bytes(name, CONTENT_TYPES["docx"], docx)])
+
+
+def late_return_notice(cfg: TrustConfig, process: str, partner: str, return_id: str,
+                       year: int, received: date, papers_sent: date, *,
+                       now: datetime) -> NewEmail:
+    """Tell the officer a return came after the papers went, and how to send an addendum
+    (one email per return, whatever versions follow)."""
+    proc = cfg.processes[process]
+    assert proc.receiving is not None
+    title = next((r.title for r in proc.returns if r.id == return_id), return_id)
+    mail = render_email("late_return", {
+        "officer": _officer(cfg),
+        "process": {"id": process, "title": proc.title},
+        "partner": cfg.partners[partner].name if partner in cfg.partners else partner,
+        "return_title": title,
+        "body": cfg.bodies[proc.receiving.body].name,
+        "received": long_day(received),
+        "papers_sent": long_day(papers_sent),
+        "year": year,
+    })
+    return NewEmail(
+        idem_key=f"late-return:{cfg.trust.id}:{year}:{process}:{partner}:{return_id}",
+        kind="late_return", to=[cfg.trust.officer.email], cc=[],
+        subject=mail.subject, text=mail.text, html=mail.html, date_header=now)

@@ -24,7 +24,9 @@ from trustcycle.db.models import AuditLog, Draft, OutboxMessage, Process
 pytestmark = pytest.mark.usefixtures("prefect_harness", "mail_settings")
 
 JNA_CUTOFF = date(2010, 10, 5)
+JNA_PAPERS = date(2010, 10, 12)  # 5 clear days before the Executive on 18 October
 CPS_CUTOFF = date(2011, 2, 21)
+CPS_PUBLISH = date(2011, 3, 31)
 
 
 @pytest.fixture
@@ -94,15 +96,17 @@ def test_a_revised_needs_assessment_reopens_the_published_strategy(
 ) -> None:
     monkeypatch.setenv("TRUSTCYCLE_SIGNOFF", "auto")
     common = {"config_dir": str(RUTLAND), "cycle_year": 2010, "return_state": True}
-    with use_clock(on(JNA_CUTOFF)):
-        assert joint_needs_analysis(as_of=JNA_CUTOFF, **common).name == "PapersSent"
-    with use_clock(on(CPS_CUTOFF)):
-        assert child_poverty_strategy(as_of=CPS_CUTOFF, **common).name == "PapersSent"
+    with use_clock(on(JNA_CUTOFF)):  # approved at the cut-off; the papers wait for their day
+        assert joint_needs_analysis(as_of=JNA_CUTOFF, **common).name == "AwaitingPapersDay"
+    with use_clock(on(JNA_PAPERS)):
+        assert joint_needs_analysis(as_of=JNA_PAPERS, **common).name == "PapersSent"
+    with use_clock(on(CPS_PUBLISH)):  # drafted, approved and published on the day
+        assert child_poverty_strategy(as_of=CPS_PUBLISH, **common).name == "Published"
     assert (_drafts(db, "joint_needs_analysis"), _drafts(db, "child_poverty_strategy")) == (1, 1)
 
     # A partner's corrected data arrives after publication: the assessment is revised.
     cfg = rutland()
-    revised_on = pendulum.datetime(2011, 3, 1, 10, tz="Europe/London")
+    revised_on = pendulum.datetime(2011, 3, 31, 10, tz="Europe/London")
     with use_clock(FixedClock(revised_on)), db.sessions.begin() as session:
         record_return(
             session,
@@ -126,11 +130,11 @@ def test_a_revised_needs_assessment_reopens_the_published_strategy(
                 "commentary": "Corrected figures.",
             },
         )
-    with use_clock(on(date(2011, 3, 1))):
-        state = joint_needs_analysis(as_of=date(2011, 3, 1), **common)
+    with use_clock(on(CPS_PUBLISH)):
+        state = joint_needs_analysis(as_of=CPS_PUBLISH, **common)
 
-    # The JNA's papers day (October 2010) is long past: the revision goes to the officer.
-    assert state.name == "PapersDeadlineMissed"
+    # The JNA's papers day (October 2010) is long past: the revision goes at once, late.
+    assert state.name == "PapersSentLate"
     assert _drafts(db, "joint_needs_analysis") == 2
     assert _drafts(db, "child_poverty_strategy") == 2
     assert _count(db, AuditLog, AuditLog.action == "review.triggered") == 1
@@ -141,9 +145,8 @@ def test_a_revised_needs_assessment_reopens_the_published_strategy(
     assert "Review required: Rutland Child Poverty Strategy" in str(notices[0].parsed["Subject"])
 
     # Running the same revision again re-opens nothing twice.
-    with use_clock(on(date(2011, 3, 1))):
-        assert joint_needs_analysis(as_of=date(2011, 3, 1), **common).name == \
-            "PapersAlreadySent"
+    with use_clock(on(CPS_PUBLISH)):
+        assert joint_needs_analysis(as_of=CPS_PUBLISH, **common).name == "PapersAlreadySent"
     assert _count(db, AuditLog, AuditLog.action == "review.triggered") == 1
 
 
@@ -166,11 +169,12 @@ def test_a_step_run_with_a_past_as_of_audits_and_checks_the_deadline_on_the_wall
     monkeypatch.setenv("TRUSTCYCLE_SIGNOFF", "auto")
     before = pendulum.now("Europe/London")
     # No clock installed: as_of picks the cut-off's step; the wall clock is today, long
-    # after the October 2010 papers day, so the papers are late and go to the officer.
+    # after the October 2010 papers day, so the papers go at once, late, and the officer
+    # is alerted.
     state = joint_needs_analysis(as_of=JNA_CUTOFF, config_dir=str(RUTLAND), cycle_year=2010,
                                  return_state=True)
     after = pendulum.now("Europe/London")
-    assert state.name == "PapersDeadlineMissed"
+    assert state.name == "PapersSentLate"
     with db.sessions() as session:
         [approved] = session.scalars(select(AuditLog).where(AuditLog.action == "draft.approved"))
     at = pendulum.instance(approved.at if approved.at.tzinfo else approved.at.replace(tzinfo=UTC))
@@ -178,4 +182,4 @@ def test_a_step_run_with_a_past_as_of_audits_and_checks_the_deadline_on_the_wall
     [late] = [m for m in smtp_server.messages if m.parsed["X-Trustcycle-Kind"] == "papers_late"]
     sent = email.utils.parsedate_to_datetime(late.parsed["Date"])
     assert before.subtract(seconds=1) <= sent <= after.add(seconds=1)
-    assert not [m for m in smtp_server.messages if m.parsed["X-Trustcycle-Kind"] == "papers"]
+    assert len([m for m in smtp_server.messages if m.parsed["X-Trustcycle-Kind"] == "papers"]) == 7

@@ -26,7 +26,8 @@ from trustcycle.db import Database
 from trustcycle.db.models import AuditLog, Draft, Notification
 
 PROCESS = "cypp_annual_review"
-CUTOFF_DAY = date(2010, 6, 25)  # cut-off of the CYPP review; papers due 28 June 09:00
+CUTOFF_DAY = date(2010, 6, 25)  # cut-off of the CYPP review
+PAPERS_DAY = date(2010, 6, 29)  # 5 clear days before the Executive on 5 July: papers go
 MEMBERS = {"c.benham@rutland.example.gov.uk", "anne.cole@nhs.example.uk",
            "mark.dunn@police.example.uk", "priya.shah@yos.example.gov.uk",
            "gail.ross@connexions.example.org.uk", "m.barker@schools.example.org.uk"}
@@ -54,7 +55,7 @@ def auto(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TRUSTCYCLE_SIGNOFF", "auto")
 
 
-def run(day: date = CUTOFF_DAY) -> State:
+def run(day: date = PAPERS_DAY) -> State:
     """The flow on `day` at 09:00, that day being the wall clock (as in the simulator)."""
     with use_clock(FixedClock.on(pendulum.date(day.year, day.month, day.day))):
         return assemble_draft(process_id=PROCESS, cycle_year=2010, config_dir=str(RUTLAND),
@@ -79,7 +80,7 @@ def test_approved_papers_reach_every_member_and_the_clerk_with_the_docx_and_the_
     assert {r for m in sent for r in m.rcpt_tos} == MEMBERS | {CLERK}
     for message in sent:
         when = email.utils.parsedate_to_datetime(message.parsed["Date"])
-        assert when.date() == CUTOFF_DAY  # sent on the day, before the 28 June deadline
+        assert when.date() == PAPERS_DAY  # approved on the papers day: sent at once
         names = {p.get_filename(): p for p in message.parsed.walk() if p.get_filename()}
         assert set(names) == {"cypp_annual_review-2010-v1.docx", "meeting.ics"}
         assert b"DTSTART;TZID=Europe/London:20100705T100000" in names["meeting.ics"].get_payload(
@@ -121,16 +122,17 @@ def test_an_answer_without_a_name_or_a_change_request_without_a_comment_is_asked
     assert [a.actor for a in audit(db, "draft.approved")] == ["Jo Whitfield"]
 
 
-def test_papers_signed_off_after_the_deadline_alert_the_officer_and_say_so(
+def test_papers_signed_off_after_the_deadline_go_marked_late_and_alert_the_officer(
     db: Database, auto: None, smtp_server: SmtpTestServer
 ) -> None:
     state = run(date(2010, 6, 30))
-    assert state.name == "PapersDeadlineMissed"
-    assert papers(smtp_server) == []
+    assert state.name == "PapersSentLate"
+    late = [m for m in smtp_server.messages if m.parsed["Subject"].startswith("Papers (late): ")]
+    assert {r for m in late for r in m.rcpt_tos} == MEMBERS | {CLERK}
     [alert] = [m for m in smtp_server.messages
-               if m.parsed["Subject"].startswith("Papers deadline missed")]
+               if m.parsed["Subject"].startswith("Papers late")]
     assert alert.rcpt_tos == [CLERK, "trust.manager@rutland.example.gov.uk"]
-    assert "NOT been sent to members" in alert.body("plain")
+    assert "sent to the members and the clerk now, marked late" in alert.body("plain")
 
 
 def _start_from_deployment() -> UUID:
@@ -143,11 +145,11 @@ def _start_from_deployment() -> UUID:
 
 def _execute(run_id: UUID) -> State:
     """Run (or re-run after a resume) the deployment's flow run here, as a worker would,
-    on the cut-off day."""
+    on the papers day (approved then, the papers go at once)."""
     with get_client(sync_client=True) as client:
         flow_run = client.read_flow_run(run_id)
     try:
-        with use_clock(FixedClock.on(pendulum.date(2010, 6, 25))):
+        with use_clock(FixedClock.on(pendulum.date(2010, 6, 29))):
             return run_flow(assemble_draft, flow_run=flow_run, parameters=flow_run.parameters,
                             return_type="state")
     except Pause as paused:

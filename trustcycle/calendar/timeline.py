@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 import pendulum
 
 from trustcycle.calendar.meetings import body_meetings
+from trustcycle.calendar.punctuality import tally_words
 from trustcycle.calendar.workdays import Roll, at_local, for_trust
 from trustcycle.config import schema
 from trustcycle.config.errors import ConfigError, Problem
@@ -393,10 +394,12 @@ def step_status(step: Step, today: pendulum.Date, recorded: Recorded) -> str:
 
 def timeline_markdown(
     cfg: TrustConfig, year: int, today: pendulum.Date, process: str | None = None,
-    recorded: Recorded | None = None,
+    recorded: Recorded | None = None, counts: dict[str, dict[str, int]] | None = None,
 ) -> str:
     """The cycle year's dated steps as a markdown table, each marked from what the database
-    recorded (done, done late, missed), and the next step to come (the officers' view)."""
+    recorded (done, done late, missed), and the next step to come (the officers' view);
+    with `counts` (`chasing.progress.return_counts`), the returns of each process by when
+    they came."""
     recorded = recorded or Recorded()
     steps = [s for s in timeline(cfg, year) if process is None or s.process == process]
     title = cfg.processes[process].title if process else cfg.trust.name
@@ -411,6 +414,10 @@ def timeline_markdown(
         cells = [mark, step.at.format("ddd D MMM YYYY HH:mm"),
                  *([] if process else [cfg.processes[step.process].title]), step.title, body]
         rows.append("| " + " | ".join(cells) + " |")
+    returns = [f"- {cfg.processes[pid].title}: {tally_words(c)}"
+               for pid, c in (counts or {}).items()
+               if (process is None or pid == process) and sum(c.values())]
+    tail = "\n\n## Returns\n\n" + "\n".join(returns) if returns else ""
     return f"# Timeline {year}-{(year + 1) % 100:02d}: {title}\n\nAs of {today}.\n\n" + "\n".join(
         rows
-    )
+    ) + tail

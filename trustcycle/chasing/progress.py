@@ -14,17 +14,21 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from trustcycle import TIMEZONE
+from trustcycle.calendar.punctuality import classify, tally
 from trustcycle.calendar.timeline import ProcessDates, Recorded
 from trustcycle.chasing.requests import process_ids
 from trustcycle.config import schema
 from trustcycle.config.loader import TrustConfig
 from trustcycle.db.models import (
     AuditLog,
+    Body,
     ContributionRequest,
     Draft,
     Notification,
     OutboxMessage,
+    Partner,
     Reminder,
+    ReturnVersion,
 )
 
 
@@ -149,7 +153,86 @@ def recorded_steps(session: Session, cfg: TrustConfig, year: int) -> Recorded:
         pid = by_row[row_id]
         mark(pid, "papers" if cfg.processes[pid].receiving and
              cfg.processes[pid].receiving.meeting is not None else "publish", at)
+    for row_id, body, at in session.execute(  # a route's later meetings: papers per body
+        select(Notification.process_id, Body.config_id, func.min(OutboxMessage.created_at))
+        .join(OutboxMessage, Notification.outbox_message_id == OutboxMessage.id)
+        .join(Body, Notification.body_id == Body.id)
+        .where(Notification.process_id.in_(by_row))
+        .group_by(Notification.process_id, Body.config_id)
+    ):
+        route = cfg.processes[by_row[row_id]].route
+        if route and body != route[0].body:
+            mark(by_row[row_id], f"papers:{body}", at)
+    prefix = f"forward-plan:{cfg.trust.id}:{year}:"  # papers.route's key: ...:PID:BODY:DAY
+    for key, at in session.execute(select(OutboxMessage.idem_key, OutboxMessage.created_at)
+                                   .where(OutboxMessage.idem_key.startswith(prefix))):
+        pid, body, _ = key.removeprefix(prefix).split(":")
+        if pid in ids:
+            mark(pid, f"forward_plan:{body}", at)
     return Recorded(done, late)
+
+
+def papers_sent_at(session: Session, cfg: TrustConfig,
+                   year: int | None) -> dict[str, datetime]:
+    """When each process's papers (or publication) first went: its first notification's
+    email, as the outbox recorded it."""
+    by_row = {row_id: config_id for config_id, row_id in process_ids(session, cfg, year).items()}
+    return {
+        by_row[row_id]: _aware(at)
+        for row_id, at in session.execute(
+            select(Notification.process_id, func.min(OutboxMessage.created_at))
+            .join(OutboxMessage, Notification.outbox_message_id == OutboxMessage.id)
+            .where(Notification.process_id.in_(by_row))
+            .group_by(Notification.process_id)
+        )
+    }
+
+
+@dataclass(frozen=True)
+class ReturnTiming:
+    """One owed return of a process and its category (`calendar.punctuality`)."""
+
+    partner: str
+    return_id: str
+    category: str
+    first_received_at: datetime | None
+
+
+def return_timings(session: Session, cfg: TrustConfig,
+                   year: int) -> dict[str, list[ReturnTiming]]:
+    """Every request of the cycle year classified, per process config id: the one source
+    the draft, the summary and the timeline count returns from."""
+    by_row = {row_id: config_id for config_id, row_id in process_ids(session, cfg, year).items()}
+    papers = papers_sent_at(session, cfg, year)
+    first = (
+        select(ReturnVersion.contribution_request_id.label("rid"),
+               func.min(ReturnVersion.received_at).label("first_at"))
+        .group_by(ReturnVersion.contribution_request_id)
+        .subquery()
+    )
+    out: dict[str, list[ReturnTiming]] = {pid: [] for pid in by_row.values()}
+    rows = session.execute(
+        select(ContributionRequest.process_id, Partner.config_id, ContributionRequest.return_id,
+               ContributionRequest.status, ContributionRequest.deadline_at, first.c.first_at)
+        .join(Partner, ContributionRequest.partner_id == Partner.id)
+        .outerjoin(first, first.c.rid == ContributionRequest.id)
+        .where(ContributionRequest.process_id.in_(by_row))
+        .order_by(ContributionRequest.id)
+    )
+    for row_id, partner, return_id, status, deadline_at, first_at in rows:
+        pid = by_row[row_id]
+        at = _aware(first_at) if first_at is not None else None
+        category = classify(received=at is not None, waived=status == "waived",
+                            first_received_at=at, deadline_at=_aware(deadline_at),
+                            papers_at=papers.get(pid))
+        out[pid].append(ReturnTiming(partner, return_id, category, at))
+    return out
+
+
+def return_counts(session: Session, cfg: TrustConfig, year: int) -> dict[str, dict[str, int]]:
+    """Per process config id: how many owed returns fall in each category."""
+    return {pid: tally(t.category for t in timings)
+            for pid, timings in return_timings(session, cfg, year).items()}
 
 
 def _aware(at: datetime) -> datetime:

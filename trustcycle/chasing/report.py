@@ -8,6 +8,8 @@ from dataclasses import asdict, dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from trustcycle.calendar.punctuality import LATE, LATE_AFTER_PAPERS, MISSING, ON_TIME, WAIVED
+from trustcycle.chasing.progress import return_counts
 from trustcycle.chasing.requests import process_ids
 from trustcycle.config.loader import TrustConfig
 from trustcycle.db.models import (
@@ -16,7 +18,6 @@ from trustcycle.db.models import (
     Notification,
     OutboxMessage,
     Reminder,
-    ReturnVersion,
 )
 
 
@@ -25,7 +26,9 @@ class ProcessSummary:
     requests: int = 0
     on_time: int = 0
     late: int = 0
+    late_after_papers: int = 0
     missing: int = 0
+    waived: int = 0
     reminders: int = 0
     escalations: int = 0
     drafts: int = 0
@@ -40,34 +43,15 @@ def year_summary(session: Session, cfg: TrustConfig, year: int) -> dict[str, Pro
         for pid, proc in cfg.processes.items()
         if proc.returns and pid in processes.values()
     }
-    first_received = (
-        select(
-            ReturnVersion.contribution_request_id.label("rid"),
-            func.min(ReturnVersion.received_at).label("first_at"),
-        )
-        .group_by(ReturnVersion.contribution_request_id)
-        .subquery()
-    )
-    rows = session.execute(
-        select(
-            ContributionRequest.process_id,
-            ContributionRequest.status,
-            ContributionRequest.deadline_at,
-            first_received.c.first_at,
-        )
-        .outerjoin(first_received, first_received.c.rid == ContributionRequest.id)
-        .where(ContributionRequest.process_id.in_(processes))
-    )
-    for process_row, status, deadline_at, first_at in rows:
-        summary = out.setdefault(processes[process_row], ProcessSummary())
-        summary.requests += 1
-        if first_at is not None:
-            if first_at <= deadline_at:
-                summary.on_time += 1
-            else:
-                summary.late += 1
-        elif status != "waived":
-            summary.missing += 1
+    # The one classification the draft and the timeline count with (`return_timings`).
+    for pid, counts in return_counts(session, cfg, year).items():
+        if pid not in out and not sum(counts.values()):
+            continue
+        summary = out.setdefault(pid, ProcessSummary())
+        summary.requests = sum(counts.values())
+        summary.on_time, summary.late = counts[ON_TIME], counts[LATE]
+        summary.late_after_papers = counts[LATE_AFTER_PAPERS]
+        summary.missing, summary.waived = counts[MISSING], counts[WAIVED]
     escalating = {
         (pid, rung.name)
         for pid, proc in cfg.processes.items()

@@ -20,9 +20,11 @@ from sqlalchemy.orm import Session
 
 from trustcycle.calendar.timeline import resolve_year
 from trustcycle.chasing.emails import receipt_email
+from trustcycle.chasing.progress import papers_sent_at
 from trustcycle.chasing.requests import (
     RequestError,
     RequestView,
+    local_day,
     new_request,
     partner_ids,
     process_ids,
@@ -39,6 +41,8 @@ from trustcycle.db.models import (
     RequestStatus,
     ReturnVersion,
 )
+from trustcycle.notices import late_return_notice
+from trustcycle.outbox import enqueue_many
 
 PROCESSED = "processed"
 
@@ -164,7 +168,21 @@ def record_return(
     session.flush()
     view = view_of(request, owed.process, owed.partner)
     message = receipt_email(session, cfg, view, version=version, sha256=digest, now=now)
+    if version == 1:  # a first return after the papers went: the papers lack it
+        alert_if_after_papers(session, cfg, owed, now=now, year=year)
     return Recorded(view, version, digest, message.id if message else None)
+
+
+def alert_if_after_papers(session: Session, cfg: TrustConfig, owed: Owed, *, now: datetime,
+                          year: int | None) -> None:
+    """Queue the officer's alert (once per return) when the process's papers have gone."""
+    sent = papers_sent_at(session, cfg, year).get(owed.process)
+    if sent is None or now <= sent:
+        return
+    cycle = year if year is not None else cfg.trust.cycle_year
+    enqueue_many(session, [late_return_notice(
+        cfg, owed.process, owed.partner, owed.return_id, cycle, local_day(now),
+        local_day(sent), now=now)])
 
 
 def waive_return(session: Session, cfg: TrustConfig, owed: Owed, *, reason: str,

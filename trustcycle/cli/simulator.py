@@ -162,6 +162,7 @@ def run_simulation(
                 "TRUSTCYCLE_SIGNOFF": "auto",
                 "TRUSTCYCLE_INBOX_DIR": str(out / "inbox"),
                 "TRUSTCYCLE_DRY_RUN_DIR": str(out / "mail" / "dry-run"),
+                "TRUSTCYCLE_PUBLIC_DIR": str(out / "public"),  # what publication writes
                 "TRUSTCYCLE_SMTP_HOST": sink.host,
                 "TRUSTCYCLE_SMTP_PORT": str(sink.port),
                 "TRUSTCYCLE_MAIL_FROM": cfg.trust.officer.email,

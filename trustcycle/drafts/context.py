@@ -13,6 +13,7 @@ from datetime import date
 
 from trustcycle.calendar import clock
 from trustcycle.calendar.dates import long_date, long_iso
+from trustcycle.calendar.punctuality import classify, tally, tally_words
 from trustcycle.calendar.timeline import ProcessDates, resolve_process
 from trustcycle.config.loader import TrustConfig
 from trustcycle.config.schema import ProcessKind
@@ -139,6 +140,9 @@ def build_report(cfg: TrustConfig, pid: str, year: int, inputs: DraftInputs,
     if not report_only:  # a report-only draft lists each report's documents with it
         sections = (*sections, *attachments.section(cfg, records))
     received = sum(1 for r in records if r.received)
+    # One count for the draft, the summary and the timeline (`calendar.punctuality`).
+    counts = tally(r.timing or classify(received=r.received, waived=r.status == "waived")
+                   for r in records)
     missing = [r for r in records if not r.received and r.status != "waived"]
     assert dates.request is not None and dates.deadline is not None
     background = (
@@ -147,7 +151,7 @@ def build_report(cfg: TrustConfig, pid: str, year: int, inputs: DraftInputs,
         f"of {long_date(dates.deadline)}. {received} of {len(records)} returns were received"
         + (f"; {len(missing)} {'is' if len(missing) == 1 else 'are'} missing and shown as "
            "missing in this report."
-           if missing else "."),
+           if missing else ".") + f" By when they came: {tally_words(counts)}.",
     )
     legal = legal_implications(cfg, pid, day, dates.meeting is None)
     fmt = {"body": body.name, "title": proc.title}

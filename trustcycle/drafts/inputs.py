@@ -32,6 +32,9 @@ class ReturnRecord:
     sha256: str | None = None
     payload: dict[str, Any] | None = None
     waived_reason: str | None = None
+    # on_time | late | late_after_papers | missing | waived (`calendar.punctuality`), set
+    # by `papers.load_inputs` from the database; None in a record built by hand.
+    timing: str | None = None
 
     @property
     def received(self) -> bool:

@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from trustcycle.chasing.progress import progress
+from trustcycle.chasing.progress import progress, return_timings
 from trustcycle.chasing.requests import local_day, process_ids
 from trustcycle.config.loader import TrustConfig
 from trustcycle.db.models import (
@@ -87,6 +87,8 @@ def load_returns(session: Session, cfg: TrustConfig, pid: str, year: int) -> lis
                                                                  == latest.c.v))
         .where(ContributionRequest.process_id == process_row(session, cfg, pid, year))
     )
+    timing = {(t.partner, t.return_id): t.category
+              for t in return_timings(session, cfg, year).get(pid, [])}
     out = []
     for req, partner, ver in session.execute(query):
         out.append(ReturnRecord(
@@ -97,6 +99,7 @@ def load_returns(session: Session, cfg: TrustConfig, pid: str, year: int) -> lis
             sha256=ver.sha256 if ver else None,
             payload=dict(ver.payload) if ver else None,
             waived_reason=req.waived_reason,
+            timing=timing.get((partner, req.return_id)),
         ))
     return out
 
@@ -258,3 +261,22 @@ def papers_current(session: Session, cfg: TrustConfig, pid: str, year: int) -> b
     if built is None:
         return False
     return built.detail.get("inputs_sha256") == inputs_sha256(load_inputs(session, cfg, pid, year))
+
+
+def approved_version(session: Session, cfg: TrustConfig, pid: str, year: int) -> int | None:
+    """The latest version when it is approved and what it read is unchanged since: the
+    papers to send on their day. None when the latest is not approved, or is stale."""
+    proc_id = process_row(session, cfg, pid, year)
+    latest = session.scalars(
+        select(Draft).where(Draft.process_id == proc_id, Draft.format == "md")
+        .order_by(Draft.version.desc()).limit(1)).first()
+    if latest is None or latest.status != DraftStatus.approved.value:
+        return None
+    built = session.scalars(
+        select(AuditLog).where(AuditLog.action == "draft.built",
+                               AuditLog.entity_id == f"{proc_id}:v{latest.version}")
+        .order_by(AuditLog.id.desc()).limit(1)).first()
+    if built is None or built.detail.get("inputs_sha256") != inputs_sha256(
+            load_inputs(session, cfg, pid, year)):
+        return None
+    return latest.version

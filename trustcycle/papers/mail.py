@@ -1,10 +1,11 @@
-"""Sending signed-off papers to the receiving body through the outbox, or, when the papers
-deadline has passed, alerting the officer instead.
+"""Sending signed-off papers to the receiving body's members and clerk through the outbox,
+on the papers day.
 
 LGA 1972 s100B: papers are open to inspection at least 5 clear days before the meeting
-(`ProcessDates.papers`). A paper that misses that can only be taken as a late item with
-the chair's agreement (s100B(4)), so trustcycle does not send it to members itself: it
-sends the draft to the officer with an alert, and the run ends saying so.
+(`ProcessDates.papers`), and they go on that day, not before (a draft signed off two
+months early waits for it). Papers signed off after the papers day go at once, marked
+late: such a report can only be taken as a late item with the chair's agreement
+(s100B(4)), so the officer (and the manager) get an alert saying so.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from trustcycle.drafts.membership import in_term
 from trustcycle.drafts.render import CONTENT_TYPES
 from trustcycle.mail.message import Attachment
 from trustcycle.mail.render import render_email
+from trustcycle.notices import papers_day
 from trustcycle.outbox import enqueue
 from trustcycle.papers.assemble import papers_copy, process_row
 
@@ -39,6 +41,7 @@ class PapersResult:
     deadline: str
     recipients: list[str] = field(default_factory=list)
     outbox_ids: list[int] = field(default_factory=list)
+    url: str | None = None  # a publication's address
 
 
 def papers_deadline(dates: ProcessDates) -> pendulum.DateTime:
@@ -103,48 +106,67 @@ def _fragment(html: bytes) -> str:
     return text.split("<body>", 1)[-1].rsplit("</body>", 1)[0]
 
 
+def is_late(dates: ProcessDates, now: datetime) -> bool:
+    """Sent after the papers (or publication) day, by the wall clock's local day. On the day
+    itself, whatever the hour, is on time: the step is the day's."""
+    return pendulum.instance(now).in_timezone(TIMEZONE).date() > papers_day(dates)
+
+
+def receiving_body(session: Session, cfg: TrustConfig, pid: str) -> Body:
+    """The database row of the process's receiving body."""
+    receiving = cfg.processes[pid].receiving
+    assert receiving is not None
+    return session.scalars(select(Body).join(Trust).where(
+        Trust.config_id == cfg.trust.id, Body.config_id == receiving.body)).one()
+
+
+def notify(session: Session, pid_row: int, body_id: int, meeting_id: int | None,
+           outbox_id: int) -> None:
+    """Record (once) that an email of the papers went to the body."""
+    if session.scalar(select(Notification.id).where(
+            Notification.outbox_message_id == outbox_id)) is None:
+        session.add(Notification(process_id=pid_row, body_id=body_id, meeting_id=meeting_id,
+                                 outbox_message_id=outbox_id))
+
+
 def send_papers(
     session: Session, cfg: TrustConfig, pid: str, year: int, *, version: int, now: datetime
 ) -> PapersResult:
-    """Queue the approved version to the body (or the late alert to the officer); idempotent."""
+    """Queue the approved version to the body's members and clerk; after the papers day,
+    marked late and with an alert to the officer (and the manager). Idempotent."""
     dates = resolve_process(cfg, pid, year)
     deadline = papers_deadline(dates)
-    late = pendulum.instance(now) > deadline
+    late = is_late(dates, now)
     # The papers' copy: the approved version saying who approved it and when.
     docx = papers_copy(session, cfg, pid, year, version, "docx")
     fragment = _fragment(papers_copy(session, cfg, pid, year, version, "html"))
-    mail = render_email("papers_late" if late else "papers",
-                        _context(cfg, pid, dates, version, fragment, late))
+    context = _context(cfg, pid, dates, version, fragment, late)
+    mail = render_email("papers", context)
     attachments = [Attachment.from_bytes(f"{pid}-{year}-v{version}.docx", CONTENT_TYPES["docx"],
                                          docx), _event(cfg, pid, dates, now, year)]
     stem = f"{cfg.trust.id}:{year}:{pid}:v{version}"
-    if late:
-        targets = [(cfg.trust.officer.name, cfg.trust.officer.email)]
-        cc = [cfg.trust.manager.email] if cfg.trust.manager.email != cfg.trust.officer.email \
-            else []
-    else:
-        targets = recipients(cfg, pid, year) or [(cfg.trust.officer.name,
-                                                  cfg.trust.officer.email)]
-        cc = []
+    targets = recipients(cfg, pid, year) or [(cfg.trust.officer.name, cfg.trust.officer.email)]
     proc_id = process_row(session, cfg, pid, year)
-    assert cfg.processes[pid].receiving is not None
-    body = session.scalars(select(Body).join(Trust).where(
-        Trust.config_id == cfg.trust.id,
-        Body.config_id == cfg.processes[pid].receiving.body)).one()  # type: ignore[union-attr]
+    body = receiving_body(session, cfg, pid)
     meeting_id = None
     if dates.meeting is not None:
         meeting_id = session.scalar(select(Meeting.id).where(
             Meeting.body_id == body.id, Meeting.starts_at == dates.meeting))
     ids: list[int] = []
     for _name, email in targets:
-        row = enqueue(session, idem_key=f"{'papers-late' if late else 'papers'}:{stem}:{email}",
-                      kind="papers_late" if late else "papers", to=[email], cc=cc,
+        row = enqueue(session, idem_key=f"papers:{stem}:{email}", kind="papers", to=[email],
                       subject=mail.subject, text=mail.text, html=mail.html,
                       attachments=attachments, date_header=now)
         ids.append(row.id)
-        if not late and session.scalar(select(Notification.id).where(
-                Notification.outbox_message_id == row.id)) is None:
-            session.add(Notification(process_id=proc_id, body_id=body.id, meeting_id=meeting_id,
-                                     outbox_message_id=row.id))
+        notify(session, proc_id, body.id, meeting_id, row.id)
+    if late:  # LGA 1972 s100B(4): the chair decides on a late item; the officer must know
+        alert = render_email("papers_late", context)
+        manager = cfg.trust.manager.email
+        row = enqueue(session, idem_key=f"papers-late:{stem}", kind="papers_late",
+                      to=[cfg.trust.officer.email],
+                      cc=[manager] if manager != cfg.trust.officer.email else [],
+                      subject=alert.subject, text=alert.text, html=alert.html,
+                      attachments=attachments, date_header=now)
+        ids.append(row.id)
     session.flush()
     return PapersResult(late, deadline.isoformat(), [e for _, e in targets], ids)
