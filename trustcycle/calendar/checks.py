@@ -135,6 +135,8 @@ def _step_key(name: str, proc: Process | None = None) -> str:
     if name.startswith(("reminder:", "escalation:")):
         return f"ladder.{name.split(':', 1)[1]}"
     step, _, body = name.partition(":")
+    if step == "deadline" and body and proc is not None:  # a return's own deadline
+        return f"returns.{[r.id for r in proc.returns].index(body)}.deadline"
     if step in ("papers", "meeting", "forward_plan") and proc is not None:
         leaf = {"papers": "clear_days", "meeting": "meeting", "forward_plan": "key_decision"}[step]
         if proc.route is None:
@@ -210,6 +212,10 @@ def _order(cfg: TrustConfig) -> list[Problem]:
                 )
             )
             continue  # the rungs and cut-off follow from the deadline: one root cause
+        own_deadlines = _return_deadlines(cfg, pid, d)
+        if own_deadlines:  # the process's cut-off is the returns' latest: one root cause
+            problems += own_deadlines
+            continue
         if d.cutoff < d.deadline:
             problems.append(
                 Problem(
@@ -249,6 +255,38 @@ def _order(cfg: TrustConfig) -> list[Problem]:
                     f"falls on {day}, not before the cut-off {d.cutoff.date()}: it can never "
                     "be sent",
                 ))
+    return problems
+
+
+def _return_deadlines(cfg: TrustConfig, pid: str, d: ProcessDates) -> list[Problem]:
+    """A return's own deadline falls in the cycle year, after the request day and before
+    the papers (or publication) day; its rungs, as the process's, before its cut-off."""
+    problems: list[Problem] = []
+    proc, calendar = cfg.processes[pid], cfg.file("calendar.yaml")
+    start, end = cfg.cycle_bounds()
+    assert d.request is not None
+    due = d.papers or d.publish
+    for i, spec in enumerate(proc.returns):
+        own = d.returns.get(spec.id)
+        if own is None or spec.deadline is None:
+            continue
+        key, day = f"processes.{pid}.returns.{i}.deadline", own.deadline.date()
+        if not start <= day <= end:
+            problem = f"{day} is outside the cycle year {start} to {end}"
+        elif own.deadline <= d.request:
+            problem = f"{day} is not after the request date {d.request.date()}"
+        elif due is not None and own.deadline >= due:
+            problem = f"{day} is not before the papers day {due.date()}"
+        elif due is not None and own.cutoff > due:
+            problem = (f"its cut-off {own.cutoff.date()} is after the papers day "
+                       f"{due.date()}")
+        else:
+            late = [name for name, rung in own.rungs.items() if rung >= own.cutoff.date()]
+            if not late:
+                continue
+            problem = (f"the rung {late[0]} falls on {own.rungs[late[0]]}, on or after this "
+                       f"return's cut-off {own.cutoff.date()}")
+        problems.append(Problem(calendar, key, problem))
     return problems
 
 

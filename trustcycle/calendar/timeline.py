@@ -6,7 +6,7 @@ runs), deadlines at 17:00, papers at 09:00, meetings at their configured time.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import pendulum
 
@@ -64,6 +64,26 @@ class ProcessDates:
     rungs: dict[str, pendulum.Date] = field(default_factory=dict)
     # Every meeting the report goes to, in order (the first is `meeting` and `papers`).
     stops: tuple[StopDates, ...] = ()
+    # When any return has a `deadline` of its own: every return's deadline, cut-off and
+    # rungs (`cutoff` above is then the latest: the draft waits for every return).
+    returns: dict[str, ReturnDates] = field(default_factory=dict)
+
+    def for_return(self, return_id: str) -> ProcessDates:
+        """The dates a request for this return is opened and chased with."""
+        own = self.returns.get(return_id)
+        if own is None:
+            return self
+        return replace(self, deadline=own.deadline, cutoff=own.cutoff, rungs=own.rungs)
+
+
+@dataclass(frozen=True)
+class ReturnDates:
+    """A return's own deadline (`returns[].deadline`), with the cut-off and ladder that
+    follow from it as the process's follow from the process's deadline."""
+
+    deadline: pendulum.DateTime
+    cutoff: pendulum.DateTime
+    rungs: dict[str, pendulum.Date]
 
 
 @dataclass(frozen=True, order=True)
@@ -236,17 +256,49 @@ def resolve_process(cfg: TrustConfig, pid: str, year: int) -> ProcessDates:
     deadline_day = known["deadline"].date()
     rungs = {r.name: for_trust(cfg).add_working_days(deadline_day, r.working_days)
              for r in proc.ladder}
+    returns = _return_dates(cfg, pid, year, known, rungs)
     return ProcessDates(
         process=pid,
         request=known["request"],
         deadline=known["deadline"],
-        cutoff=known["cutoff"],
+        cutoff=max([known["cutoff"], *(r.cutoff for r in returns.values())]),
         meeting=known.get("meeting"),
         papers=papers,
         publish=publish,
         rungs=rungs,
         stops=tuple(stops),
+        returns=returns,
     )
+
+
+def _return_dates(
+    cfg: TrustConfig, pid: str, year: int, known: dict[str, pendulum.DateTime],
+    process_rungs: dict[str, pendulum.Date],
+) -> dict[str, ReturnDates]:
+    """Each return's own deadline, resolved like the process's (its anchors are the
+    process's request, meeting and steps), and the cut-off and rungs that follow from it."""
+    proc = cfg.processes[pid]
+    assert proc.cutoff is not None
+    if all(spec.deadline is None for spec in proc.returns):
+        return {}
+    out: dict[str, ReturnDates] = {}
+    for i, spec in enumerate(proc.returns):
+        if spec.deadline is None:  # the process's own dates (its cut-off not the latest)
+            out[spec.id] = ReturnDates(known["deadline"], known["cutoff"], process_rungs)
+            continue
+        key = f"processes.{pid}.returns.{i}.deadline"
+        deadline = _resolve(cfg, spec.deadline, "deadline", key, known, year)
+        if deadline is None:
+            raise ConfigError.one(cfg.file(CALENDAR), f"{key}.of",
+                                  f"the process has no {spec.deadline.of} step")
+        own = {**known, "deadline": deadline}
+        cutoff = _resolve(cfg, proc.cutoff, "cutoff", f"processes.{pid}.cutoff", own, year)
+        assert cutoff is not None  # the process's cut-off resolved with these same anchors
+        days = for_trust(cfg)
+        rungs = {r.name: days.add_working_days(deadline.date(), r.working_days)
+                 for r in proc.ladder}
+        out[spec.id] = ReturnDates(deadline, cutoff, rungs)
+    return out
 
 
 def pinned_days(proc: schema.Process) -> list[tuple[str, pendulum.Date]]:
@@ -321,6 +373,10 @@ def steps_of(cfg: TrustConfig, dates: ProcessDates) -> list[Step]:
             )
         )
     out.append(Step(dates.deadline, pid, "deadline", None, "Deadline for returns"))
+    for spec in proc.returns:
+        if spec.deadline is not None and spec.id in dates.returns:
+            out.append(Step(dates.returns[spec.id].deadline, pid, f"deadline:{spec.id}", None,
+                            f"Deadline for returns: {spec.title}"))
     out.append(Step(dates.cutoff, pid, "cutoff", None, "Final cut-off; draft assembled"))
     if dates.papers is not None and dates.meeting is not None:
         out.append(

@@ -570,6 +570,9 @@ class ReturnSpec(Strict):
     title: Line = Field(description="What is asked, as the request email says it")
     description: str = Field("", description="What the partner should send, in a sentence or two")
     asked_of: AskedOf = Field(description="Who owes it")
+    deadline: DateSpec | None = Field(
+        None, description="This return's own deadline (as the process's `deadline`); its "
+        "cut-off and reminders follow from it (default: the process's deadline)")
 
 
 class Rung(Strict):
