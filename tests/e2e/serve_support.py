@@ -236,8 +236,11 @@ def write_live_config(directory: Path, dates: LiveDates, times: dict[str, str]) 
             "deadline": {"date": plain(dates.deadline)},
             "cutoff": {"date": plain(dates.day)},
             "ladder": [{"name": "on_the_day", "working_days": 0}],
+            # The papers day is the cut-off (today): approved in the UI, the papers go at
+            # once (s100B is met with room to spare: more than 5 clear days).
             "receiving": {"body": "board",
-                          "meeting": {"body": "board", "date": plain(dates.meeting)}},
+                          "meeting": {"body": "board", "date": plain(dates.meeting)},
+                          "clear_days": (dates.meeting - dates.day).days - 1},
         }}},
     }
     for name, data in files.items():
