@@ -18,6 +18,7 @@ from tests.integration.drafts_support import RUTLAND, seed
 from tests.plugins.smtp_sink import SmtpTestServer
 from trustcycle.calendar.clock import FixedClock, use_clock
 from trustcycle.calendar.timeline import resolve_year
+from trustcycle.chasing.progress import recorded_steps
 from trustcycle.db import Database
 from trustcycle.trust import load_config
 
@@ -136,3 +137,8 @@ def test_each_body_gets_the_papers_on_its_own_day_and_the_forward_plan_notice_go
     assert sum(1 for d, b, _ in papers if b == "executive") == len(
         {r for d, b, r in papers if b == "executive"})  # each Executive recipient once
     assert sum(sent(smtp_server, "forward_plan").values()) == 2  # still the one notice
+    # The officers' timeline marks both done on their days (a missed one would be missed).
+    with db.sessions() as session:
+        done = recorded_steps(session, load_config(config), 2010).done
+    assert (done[(CYPP, "forward_plan:hwb")], done[(CYPP, "papers:hwb")]) == (
+        FORWARD_PLAN_DAY, HWB_PAPERS)

@@ -417,7 +417,7 @@ def timeline(cfg: TrustConfig, year: int | None = None) -> list[Step]:
 # Steps that are actions trustcycle must take on their day: a past one not recorded done
 # was missed. A deadline or a meeting is not ours to do; a rung goes only to those who
 # have not returned, so a rung with nobody to chase is not missed.
-ACTIONS = ("request", "cutoff", "papers", "publish")
+ACTIONS = ("request", "cutoff", "papers", "publish", "forward_plan")  # (papers:BODY too)
 
 
 @dataclass(frozen=True)
@@ -441,7 +441,7 @@ def step_status(step: Step, today: pendulum.Date, recorded: Recorded) -> str:
         return "due today"
     if day > today:
         return ""
-    if step.name in ACTIONS:
+    if step.name.partition(":")[0] in ACTIONS:
         return "**missed**"
     if step.name.startswith(("reminder:", "escalation:")):
         return "not sent"
