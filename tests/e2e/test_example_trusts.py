@@ -45,52 +45,70 @@ class Year:
     rungs: dict[tuple[str, pendulum.Date], int]
     receipts: dict[pendulum.Date, int]
     missing_reports: list[pendulum.Date]
-    # process title -> (papers day, recipients)
-    papers: dict[str, tuple[pendulum.Date, set[str]]]
-    escalated: set[tuple[pendulum.Date, str, str]] = field(default_factory=set)
+    # (words of the subject, papers day, recipients): one per meeting the report goes to
+    papers: list[tuple[str, pendulum.Date, set[str]]]
+    escalated: set[tuple[pendulum.Date, str, str]]
+    # one person for several partners: (day, email, returns listed in their one request)
+    shared_request: tuple[pendulum.Date, str, int]
+    # lines each process's Markdown draft must hold
+    drafts_say: dict[str, list[str]]
+    # a key decision's forward-plan notice: (day, to, cc)
+    forward_plans: set[tuple[pendulum.Date, str, str]] = field(default_factory=set)
+    # a return asked of a seat's holder: (day, to, words of the subject)
+    seat_request: tuple[pendulum.Date, str, str] | None = None
 
 
 # --- Salford-like, 2013-14 (config/examples/salford-2013) --------------------------------
 # England bank holidays in the cycle year: 1 April, 6 and 27 May, 26 August, 25 and
 # 26 December 2013, 1 January 2014.
-# Meetings: the Board on the second Tuesday of Jun, Sep, Dec, Mar (11 June 2013); the
-# Executive on the first Wednesday of every month but August (3 July 2013; 1 January 2014
-# is a bank holiday, so Thursday 2 January); the HWB on the third Wednesday of May, Jul,
-# Sep, Nov, Jan, Mar (20 November 2013).
+# Meetings: the Board on the second Tuesday every three months from June (11 June,
+# 10 September 2013); the Executive on the first Wednesday monthly except August (3 July
+# 2013; 1 January 2014 is a bank holiday, so Thursday 2 January); the HWB on the third
+# Wednesday every two months from May (20 November 2013); Cabinet on the third Tuesday
+# monthly except August (17 December 2013).
 # Ladder: before_5 (-5), on_the_day (0), overdue_2 (+2), escalate_4 (+4), in working days
-# from the deadline. Cut-off = papers day = 5 clear days before the meeting (meeting day
-# minus 6 calendar days, rolled earlier).
+# from the deadline. Cut-off = papers day = 5 clear days before the (first) meeting: the
+# meeting day minus 6 calendar days, rolled earlier.
 # - Membership review -> Board 11 Jun. Request 15 Apr (Mon). Deadline 10 working days
 #   before 11 Jun: 10, 7, 6, 5, 4, 3 Jun, 31, 30, 29, 28 May -> Tue 28 May (27 May is a bank
 #   holiday). Rungs: -5 = 24, 23, 22, 21, 20 -> Mon 20 May; 0 = 28 May; +2 = 29, 30 ->
 #   Thu 30 May; +4 = 31 May, 3 Jun -> Mon 3 Jun. Cut-off and papers: 11 Jun - 6 = Wed 5 Jun.
-# - CYPP review -> Executive 3 Jul. Deadline 10 working days before: 2, 1 Jul, 28, 27, 26,
-#   25, 24, 21, 20, 19 Jun -> Wed 19 Jun. Request 20 working days before the deadline:
-#   18 Jun back to 28 May (16 days), 24, 23, 22, 21 May (27 May skipped) -> Tue 21 May.
-#   Rungs: -5 -> Wed 12 Jun; 0 -> 19 Jun; +2 -> Fri 21 Jun; +4 -> Tue 25 Jun.
-#   Cut-off and papers: 3 Jul - 6 = Thu 27 Jun.
-# - Needs analysis (JSNA) -> HWB 20 Nov. Request Mon 2 Sep. Deadline 15 working days
-#   before: 19, 18, 15, 14, 13, 12, 11, 8, 7, 6, 5, 4, 1 Nov, 31, 30 Oct -> Wed 30 Oct.
-#   Rungs: -5 -> Wed 23 Oct; 0 -> 30 Oct; +2 -> Fri 1 Nov; +4 -> Tue 5 Nov. Cut-off and
-#   papers: 20 Nov - 6 = Thu 14 Nov.
+# - CYPP review, routed Executive 3 Jul then the Board's next meeting, 10 Sep. Deadline 10
+#   working days before 3 Jul: 2, 1 Jul, 28, 27, 26, 25, 24, 21, 20, 19 Jun -> Wed 19 Jun.
+#   Request 20 working days before the deadline: 18 Jun back to 28 May (16 days), 24, 23,
+#   22, 21 May (27 May skipped) -> Tue 21 May. Rungs: -5 -> Wed 12 Jun; 0 -> 19 Jun;
+#   +2 -> Fri 21 Jun; +4 -> Tue 25 Jun. Cut-off and the Executive's papers: 3 Jul - 6 =
+#   Thu 27 Jun; the Board's papers: 10 Sep - 6 = Wed 4 Sep.
+# - JSNA, routed HWB 20 Nov then Cabinet's next meeting, 17 Dec, a key decision. Request
+#   Mon 2 Sep. Deadline 15 working days before 20 Nov: 19, 18, 15, 14, 13, 12, 11, 8, 7, 6,
+#   5, 4, 1 Nov, 31, 30 Oct -> Wed 30 Oct. Rungs: -5 -> Wed 23 Oct; 0 -> 30 Oct; +2 ->
+#   Fri 1 Nov; +4 -> Tue 5 Nov. Cut-off and the HWB's papers: 20 Nov - 6 = Thu 14 Nov.
+#   Forward plan 28 clear days before 17 Dec: 17 Dec - 29 = Mon 18 Nov. Cabinet's papers:
+#   17 Dec - 6 = Wed 11 Dec.
 # - Events: the CYPP review day Wed 24 Apr 09:30; the draft CYPP at the Executive's first
 #   meeting on or after 1 January: Thu 2 Jan 2014 10:00.
 # Asked: membership all 14 partners; the CYPP the 5 lead partners (salford_cc, ccg, gmp,
-# yot, college); the JSNA the 9 of its categories (salford_cc, gmp, ccg, srft, yot, jcp,
-# schools, academies, college).
+# yot, college) and the LSCB's Independent Chair's seat (salford_cc's, asked of him): 6;
+# the JSNA the 9 of its categories (salford_cc, gmp, ccg, srft, yot, jcp, schools,
+# academies, college). Chloe Ryan is the contact of both youth_council and parents: one
+# person, so one request (listing 2 returns) and one reminder a day for both.
 # Scenario (answers at 08:30, before the 09:00 chase; unlisted partners on the deadline day):
 # - membership: parents 6 working days early (Fri 17 May, before the -5 rung), gmp 1 late
-#   (Wed 29 May), youth_council 3 late (Fri 31 May), fire never. Reminders: -5 to 13 (all
-#   but parents), 0 to 3 (gmp, youth_council, fire), +2 to 2 (youth_council, fire); the
-#   escalation to fire alone. On time 11, late 2, missing 1.
-# - CYPP: college 3 early (Fri 14 Jun, after the -5 rung of 12 Jun), yot 2 late (Fri 21 Jun,
-#   answered at 08:30 before that day's +2 rung). Reminders: -5 to 5, 0 to yot: 6.
+#   (Wed 29 May), youth_council 3 late (Fri 31 May), fire never. Request emails: 13 people
+#   for 14 partners. Reminders per request: -5 to 13 (all but parents), 0 to 3 (gmp,
+#   youth_council, fire), +2 to 2 (youth_council, fire): 18, and as many emails (Chloe
+#   is chased for youth_council alone); the escalation to fire alone. On time 11, late 2,
+#   missing 1.
+# - CYPP: salford_cc's two returns on the deadline day, college 3 early (Fri 14 Jun, after
+#   the -5 rung of 12 Jun), yot 2 late (Fri 21 Jun, answered at 08:30 before that day's +2
+#   rung). Reminders: -5 to 6, 0 to yot: 7.
 # - JSNA: srft 8 early (Fri 18 Oct), academies 4 late (Tue 5 Nov, before that day's
 #   escalation), jcp never. Reminders: -5 to 8, 0 to 2, +2 to 2 (academies, jcp): 12; the
 #   escalation to jcp alone.
 # Papers: one email per member in term on the papers day and one to the clerk: the Board's
-# 9 (the PCT's Jack Sharp left on 31 May) + clerk = 10; the Executive's 6 + clerk = 7; the
-# HWB's 5 + clerk = 6.
+# 9 (the PCT's Jack Sharp left on 31 May) + clerk = 10, twice (June, September); the
+# Executive's 6 + clerk = 7; the HWB's 5 + clerk = 6; Cabinet's 3 + clerk = 4. The forward
+# plan notice goes to Cabinet's clerk, copied to the officer.
 SALFORD_BOARD = {
     "john.merry@salford.example.gov.uk",
     "jane.ashworth@salford.example.gov.uk",
@@ -120,6 +138,14 @@ SALFORD_HWB = {
     "alan.lowe@salfordcvs.example.org.uk",
     "democratic.services@salford.example.gov.uk",  # the clerk
 }
+SALFORD_CABINET = {
+    "ian.stewart@salford.example.gov.uk",
+    "margaret.morris@salford.example.gov.uk",
+    "john.merry@salford.example.gov.uk",
+    "democratic.services@salford.example.gov.uk",  # the clerk
+}
+SALFORD_OFFICER = "childrens.trust@salford.example.gov.uk"
+SALFORD_MANAGER = "paula.greenwood@salford.example.gov.uk"
 SALFORD = Year(
     config="salford-2013",
     year=2013,
@@ -147,6 +173,8 @@ SALFORD = Year(
         ("2013-06-27 Thu 09:00", "cypp_annual_review", "papers"),
         ("2013-07-03 Wed 10:00", "cypp_annual_review", "meeting"),
         ("2013-09-02 Mon 09:00", "joint_needs_analysis", "request"),
+        ("2013-09-04 Wed 09:00", "cypp_annual_review", "papers:board"),
+        ("2013-09-10 Tue 14:00", "cypp_annual_review", "meeting:board"),
         ("2013-10-23 Wed 09:00", "joint_needs_analysis", "reminder:before_5"),
         ("2013-10-30 Wed 09:00", "joint_needs_analysis", "reminder:on_the_day"),
         ("2013-10-30 Wed 17:00", "joint_needs_analysis", "deadline"),
@@ -154,7 +182,10 @@ SALFORD = Year(
         ("2013-11-05 Tue 09:00", "joint_needs_analysis", "escalation:escalate_4"),
         ("2013-11-14 Thu 09:00", "joint_needs_analysis", "cutoff"),
         ("2013-11-14 Thu 09:00", "joint_needs_analysis", "papers"),
+        ("2013-11-18 Mon 09:00", "joint_needs_analysis", "forward_plan:cabinet"),
         ("2013-11-20 Wed 14:00", "joint_needs_analysis", "meeting"),
+        ("2013-12-11 Wed 09:00", "joint_needs_analysis", "papers:cabinet"),
+        ("2013-12-17 Tue 10:00", "joint_needs_analysis", "meeting:cabinet"),
         ("2014-01-02 Thu 10:00", "draft_cypp_to_executive", "event"),
     ],
     summary={
@@ -163,34 +194,35 @@ SALFORD = Year(
             "reminders": 13 + 3 + 2, "escalations": 1, "drafts": 1, "notifications": 10,
         },
         "cypp_annual_review": {
-            "requests": 5, "on_time": 4, "late": 1, "missing": 0,
-            "reminders": 5 + 1, "escalations": 0, "drafts": 1, "notifications": 7,
+            "requests": 6, "on_time": 5, "late": 1, "missing": 0,
+            "reminders": 6 + 1, "escalations": 0, "drafts": 1, "notifications": 7 + 10,
         },
         "joint_needs_analysis": {
             "requests": 9, "on_time": 7, "late": 1, "missing": 1,
-            "reminders": 8 + 2 + 2, "escalations": 1, "drafts": 1, "notifications": 6,
+            "reminders": 8 + 2 + 2, "escalations": 1, "drafts": 1, "notifications": 6 + 4,
         },
     },
-    # A request each (14 + 5 + 9), the rungs above, a receipt per return received
-    # (13 + 5 + 8), the papers (10 + 7 + 6) and the officer's report at the two cut-offs
-    # with a partner missing.
+    # A request per person and day (13 + 6 + 9), the rungs above, a receipt per return
+    # received (13 + 6 + 8), the papers (10 + 7 + 10 + 6 + 4), the forward-plan notice and
+    # the officer's report at the two cut-offs with a partner missing.
     emails={
         "request": 28,
-        "reminder:before_5": 13 + 5 + 8,
+        "reminder:before_5": 13 + 6 + 8,
         "reminder:on_the_day": 3 + 1 + 2,
         "reminder:overdue_2": 2 + 0 + 2,
         "escalation:escalate_4": 1 + 0 + 1,
-        "receipt": 26,
-        "papers": 23,
+        "receipt": 27,
+        "papers": 37,
+        "forward_plan": 1,
         "missing_report": 2,
     },
-    requests={D(2013, 4, 15): 14, D(2013, 5, 21): 5, D(2013, 9, 2): 9},
+    requests={D(2013, 4, 15): 13, D(2013, 5, 21): 6, D(2013, 9, 2): 9},
     rungs={
         ("reminder:before_5", D(2013, 5, 20)): 13,
         ("reminder:on_the_day", D(2013, 5, 28)): 3,
         ("reminder:overdue_2", D(2013, 5, 30)): 2,
         ("escalation:escalate_4", D(2013, 6, 3)): 1,
-        ("reminder:before_5", D(2013, 6, 12)): 5,
+        ("reminder:before_5", D(2013, 6, 12)): 6,
         ("reminder:on_the_day", D(2013, 6, 19)): 1,
         ("reminder:before_5", D(2013, 10, 23)): 8,
         ("reminder:on_the_day", D(2013, 10, 30)): 2,
@@ -199,24 +231,37 @@ SALFORD = Year(
     },
     receipts={
         D(2013, 5, 17): 1, D(2013, 5, 28): 10, D(2013, 5, 29): 1, D(2013, 5, 31): 1,
-        D(2013, 6, 14): 1, D(2013, 6, 19): 3, D(2013, 6, 21): 1,
+        D(2013, 6, 14): 1, D(2013, 6, 19): 4, D(2013, 6, 21): 1,
         D(2013, 10, 18): 1, D(2013, 10, 30): 6, D(2013, 11, 5): 1,
     },
     missing_reports=[D(2013, 6, 5), D(2013, 11, 14)],
-    papers={
-        "Review of the Partnership Board's membership": (D(2013, 6, 5), SALFORD_BOARD),
-        "Annual review of the interim Children and Young People's Plan": (
-            D(2013, 6, 27), SALFORD_EXECUTIVE,
-        ),
-        "Children's chapter of the Joint Strategic Needs Assessment": (
-            D(2013, 11, 14), SALFORD_HWB,
-        ),
-    },
+    papers=[
+        ("Review of the Partnership Board's membership", D(2013, 6, 5), SALFORD_BOARD),
+        ("Children and Young People's Plan for Children's Trust Executive", D(2013, 6, 27),
+         SALFORD_EXECUTIVE),
+        ("Children and Young People's Plan for Children and Young People's Partnership Board",
+         D(2013, 9, 4), SALFORD_BOARD),
+        ("needs assessment for Salford Health and Wellbeing Board", D(2013, 11, 14),
+         SALFORD_HWB),
+        ("needs assessment for Cabinet", D(2013, 12, 11), SALFORD_CABINET),
+    ],
     escalated={
-        (D(2013, 6, 3), "julie.ward@manchesterfire.example.gov.uk",
-         "paula.greenwood@salford.example.gov.uk"),
-        (D(2013, 11, 5), "richard.kay@jcp.example.gov.uk",
-         "paula.greenwood@salford.example.gov.uk"),
+        (D(2013, 6, 3), "julie.ward@manchesterfire.example.gov.uk", SALFORD_MANAGER),
+        (D(2013, 11, 5), "richard.kay@jcp.example.gov.uk", SALFORD_MANAGER),
+    },
+    shared_request=(D(2013, 4, 15), "chloe.ryan@salford.example.gov.uk", 2),
+    drafts_say={
+        # the LSCB chair's report, owed by salford_cc, received on the deadline day
+        "cypp_annual_review": [
+            "| Salford City Council (Children's Services) | The Safeguarding Children Board's"
+            " annual report | Received | 1 | 19 June 2013 |",
+        ],
+        "membership_review": ["Greater Manchester Fire and Rescue Service (Salford)"],
+    },
+    seat_request=(D(2013, 5, 21), "simon.westbrook@salfordlscb.example.org.uk",
+                  "The Safeguarding Children Board's annual report"),
+    forward_plans={
+        (D(2013, 11, 18), "democratic.services@salford.example.gov.uk", SALFORD_OFFICER),
     },
 )
 
@@ -225,8 +270,8 @@ SALFORD = Year(
 # 31 August, 25 December, Monday 28 December 2015 (Boxing Day on a Saturday), 1 January,
 # 25 and 28 March, 2 and 30 May 2016.
 # Meetings: the Executive Group on the third Wednesday of Jul and Jan (15 July 2015,
-# 20 January 2016); the HWB on the second Thursday of Jul, Sep, Nov, Jan, Mar, May
-# (10 March 2016).
+# 20 January 2016); the HWB on the second Thursday every two months from July (10 March
+# 2016, the first after 20 January).
 # Ladder: before_10 (-10), before_3 (-3), on_the_day (0), escalate_3 (+3). Cut-off 4 working
 # days before the meeting, which is also the papers day (meeting day minus 6, rolled earlier).
 # - Membership review -> Executive Group Wed 15 Jul. Request Mon 1 Jun (the cycle's first
@@ -241,25 +286,29 @@ SALFORD = Year(
 #   22, 21, 18, 17, 16, 15, 14, 11 Dec (25) -> Fri 11 Dec. Rungs: -10 = 10, 9, 8, 7, 4, 3,
 #   2, 1 Dec, 30, 27 Nov -> Fri 27 Nov; -3 -> Tue 8 Dec; 0 -> 11 Dec; +3 = 14, 15, 16 ->
 #   Wed 16 Dec. Cut-off 19, 18, 15, 14 -> Thu 14 Jan = papers (20 Jan - 6).
-# - Annual progress -> HWB Thu 10 Mar 2016. Request Mon 4 Jan. Deadline 20 working days
-#   before: 9, 8, 7, 4, 3, 2, 1 Mar, 29, 26, 25, 24, 23, 22, 19, 18, 17, 16, 15, 12, 11 Feb
-#   -> Thu 11 Feb. Rungs: -10 = 10, 9, 8, 5, 4, 3, 2, 1 Feb, 29, 28 Jan -> Thu 28 Jan;
-#   -3 -> Mon 8 Feb; 0 -> 11 Feb; +3 = 12, 15, 16 -> Tue 16 Feb. Cut-off 9, 8, 7, 4 ->
-#   Fri 4 Mar = papers (10 Mar - 6).
+# - Area Partnerships' reports (report-only), routed Executive Group 20 Jan then the HWB
+#   10 Mar. Request Mon 2 Nov. Deadline 20 working days before 20 Jan: 19 Jan back to 4 Jan
+#   (12), 31, 30, 29 Dec (15), 24, 23, 22, 21, 18 Dec (20) -> Fri 18 Dec. Rungs: -10 = 17,
+#   16, 15, 14, 11, 10, 9, 8, 7, 4 -> Fri 4 Dec; -3 = 17, 16, 15 -> Tue 15 Dec; 0 = 18 Dec;
+#   +3 = 21, 22, 23 -> Wed 23 Dec. Cut-off and the Group's papers Thu 14 Jan; the HWB's
+#   papers 10 Mar - 6 = Fri 4 Mar.
 # Asked: membership all 15; needs analysis the 9 of its categories (the county, the five
-# districts, police, ccg, jcp); annual progress the 5 leads (cambridge_city, fenland,
-# hunts_dc, cambs_cc, ccg).
+# districts, police, ccg, jcp); the area reports the 3 districts chairing the Area
+# Partnerships (cambridge_city, fenland, hunts_dc). Lewis Bailey is the contact of both
+# east_cambs and fenland: one request and one reminder a day for both.
 # Scenario:
 # - membership: ccg 4 early (Thu 18 Jun, after -10, before -3), fenland 2 late (Fri 26 Jun),
-#   fire never. Reminders: -10 to 15, -3 to 14, 0 to 2 (fenland, fire): 31; the escalation
-#   to fire alone. On time 13, late 1, missing 1.
+#   fire never. Request emails: 14 people for 15 partners. Reminders per request: -10 to 15
+#   (14 people), -3 to 14 (13 people), 0 to 2 (fenland, fire): 31; the escalation to fire
+#   alone. On time 13, late 1, missing 1.
 # - needs: south_cambs 2 early (Wed 9 Dec, after -3), jcp 1 late (Mon 14 Dec), police
-#   never. Reminders: 9 + 9 + 2 (police, jcp) = 20; the escalation to police alone.
-# - progress: cambridge_city 12 early (Tue 26 Jan, before -10), hunts_dc 3 late (Tue 16 Feb,
-#   at 08:30 before that day's escalation). Reminders: 4 + 4 + 1 = 9; no escalation.
-# Papers: the Executive Group's 4 members in term and its clerk, twice: Cllr Dickinson
-# (Huntingdonshire, until 31 December) gets July's, Cllr Carter (from 1 January) January's;
-# the HWB's 5 and its clerk.
+#   never. 9 requests to 8 people; reminders 9 + 9 + 2 (police, jcp) = 20 (8 + 8 + 2
+#   emails); the escalation to police alone.
+# - area reports: cambridge_city 12 early (Wed 2 Dec, before -10), hunts_dc 3 late (Wed 23
+#   Dec, at 08:30 before that day's escalation). Reminders: 2 + 2 + 1 = 5; no escalation.
+# Papers: the Executive Group's 4 members in term and its clerk, three times: Cllr
+# Dickinson (Huntingdonshire, until 31 December) gets July's, Cllr Carter (from 1 January)
+# January's two; the HWB's 5 and its clerk.
 CAMBS_GROUP = {
     "joan.whitlock@cambridgeshire.example.gov.uk",
     "sarah.ferrar@cambridge.example.gov.uk",
@@ -274,6 +323,7 @@ CAMBS_HWB = {
     "sue.ellington@scambs.example.gov.uk",
     "democratic.services@cambridgeshire.example.gov.uk",  # the clerk
 }
+CAMBS_JANUARY = CAMBS_GROUP | {"robin.carter@huntingdonshire.example.gov.uk"}
 MANAGER = "meredith.teale@cambridgeshire.example.gov.uk"
 CAMBRIDGESHIRE = Year(
     config="cambridgeshire-2015",
@@ -293,23 +343,25 @@ CAMBRIDGESHIRE = Year(
         ("2015-07-15 Wed 14:00", "membership_review", "meeting"),
         ("2015-10-01 Thu 09:00", "joint_needs_analysis", "request"),
         ("2015-10-15 Thu 09:30", "annual_conference", "event"),
+        ("2015-11-02 Mon 09:00", "area_reports", "request"),
         ("2015-11-27 Fri 09:00", "joint_needs_analysis", "reminder:before_10"),
+        ("2015-12-04 Fri 09:00", "area_reports", "reminder:before_10"),
         ("2015-12-08 Tue 09:00", "joint_needs_analysis", "reminder:before_3"),
         ("2015-12-11 Fri 09:00", "joint_needs_analysis", "reminder:on_the_day"),
         ("2015-12-11 Fri 17:00", "joint_needs_analysis", "deadline"),
+        ("2015-12-15 Tue 09:00", "area_reports", "reminder:before_3"),
         ("2015-12-16 Wed 09:00", "joint_needs_analysis", "escalation:escalate_3"),
-        ("2016-01-04 Mon 09:00", "annual_progress", "request"),
+        ("2015-12-18 Fri 09:00", "area_reports", "reminder:on_the_day"),
+        ("2015-12-18 Fri 17:00", "area_reports", "deadline"),
+        ("2015-12-23 Wed 09:00", "area_reports", "escalation:escalate_3"),
+        ("2016-01-14 Thu 09:00", "area_reports", "cutoff"),
+        ("2016-01-14 Thu 09:00", "area_reports", "papers"),
         ("2016-01-14 Thu 09:00", "joint_needs_analysis", "cutoff"),
         ("2016-01-14 Thu 09:00", "joint_needs_analysis", "papers"),
+        ("2016-01-20 Wed 14:00", "area_reports", "meeting"),
         ("2016-01-20 Wed 14:00", "joint_needs_analysis", "meeting"),
-        ("2016-01-28 Thu 09:00", "annual_progress", "reminder:before_10"),
-        ("2016-02-08 Mon 09:00", "annual_progress", "reminder:before_3"),
-        ("2016-02-11 Thu 09:00", "annual_progress", "reminder:on_the_day"),
-        ("2016-02-11 Thu 17:00", "annual_progress", "deadline"),
-        ("2016-02-16 Tue 09:00", "annual_progress", "escalation:escalate_3"),
-        ("2016-03-04 Fri 09:00", "annual_progress", "cutoff"),
-        ("2016-03-04 Fri 09:00", "annual_progress", "papers"),
-        ("2016-03-10 Thu 10:00", "annual_progress", "meeting"),
+        ("2016-03-04 Fri 09:00", "area_reports", "papers:hwb"),
+        ("2016-03-10 Thu 10:00", "area_reports", "meeting:hwb"),
     ],
     summary={
         "membership_review": {
@@ -320,55 +372,65 @@ CAMBRIDGESHIRE = Year(
             "requests": 9, "on_time": 7, "late": 1, "missing": 1,
             "reminders": 9 + 9 + 2, "escalations": 1, "drafts": 1, "notifications": 5,
         },
-        "annual_progress": {
-            "requests": 5, "on_time": 4, "late": 1, "missing": 0,
-            "reminders": 4 + 4 + 1, "escalations": 0, "drafts": 1, "notifications": 6,
+        "area_reports": {
+            "requests": 3, "on_time": 2, "late": 1, "missing": 0,
+            "reminders": 2 + 2 + 1, "escalations": 0, "drafts": 1, "notifications": 5 + 6,
         },
     },
-    # Requests 15 + 9 + 5, the rungs above, receipts 14 + 8 + 5, papers 5 + 5 + 6 and the
-    # officer's report at the two cut-offs with a partner missing.
+    # Requests to 14 + 8 + 3 people, the rungs' emails above, receipts 14 + 8 + 3, papers
+    # 5 + 5 + 5 + 6 and the officer's report at the two cut-offs with a partner missing.
     emails={
-        "request": 29,
-        "reminder:before_10": 15 + 9 + 4,
-        "reminder:before_3": 14 + 9 + 4,
+        "request": 25,
+        "reminder:before_10": 14 + 8 + 2,
+        "reminder:before_3": 13 + 8 + 2,
         "reminder:on_the_day": 2 + 2 + 1,
         "escalation:escalate_3": 1 + 1 + 0,
-        "receipt": 27,
-        "papers": 16,
+        "receipt": 25,
+        "papers": 21,
         "missing_report": 2,
     },
-    requests={D(2015, 6, 1): 15, D(2015, 10, 1): 9, D(2016, 1, 4): 5},
+    requests={D(2015, 6, 1): 14, D(2015, 10, 1): 8, D(2015, 11, 2): 3},
     rungs={
-        ("reminder:before_10", D(2015, 6, 10)): 15,
-        ("reminder:before_3", D(2015, 6, 19)): 14,
+        ("reminder:before_10", D(2015, 6, 10)): 14,
+        ("reminder:before_3", D(2015, 6, 19)): 13,
         ("reminder:on_the_day", D(2015, 6, 24)): 2,
         ("escalation:escalate_3", D(2015, 6, 29)): 1,
-        ("reminder:before_10", D(2015, 11, 27)): 9,
-        ("reminder:before_3", D(2015, 12, 8)): 9,
+        ("reminder:before_10", D(2015, 11, 27)): 8,
+        ("reminder:before_10", D(2015, 12, 4)): 2,
+        ("reminder:before_3", D(2015, 12, 8)): 8,
         ("reminder:on_the_day", D(2015, 12, 11)): 2,
+        ("reminder:before_3", D(2015, 12, 15)): 2,
         ("escalation:escalate_3", D(2015, 12, 16)): 1,
-        ("reminder:before_10", D(2016, 1, 28)): 4,
-        ("reminder:before_3", D(2016, 2, 8)): 4,
-        ("reminder:on_the_day", D(2016, 2, 11)): 1,
+        ("reminder:on_the_day", D(2015, 12, 18)): 1,
     },
     receipts={
         D(2015, 6, 18): 1, D(2015, 6, 24): 12, D(2015, 6, 26): 1,
-        D(2015, 12, 9): 1, D(2015, 12, 11): 6, D(2015, 12, 14): 1,
-        D(2016, 1, 26): 1, D(2016, 2, 11): 3, D(2016, 2, 16): 1,
+        D(2015, 12, 2): 1, D(2015, 12, 9): 1, D(2015, 12, 11): 6, D(2015, 12, 14): 1,
+        D(2015, 12, 18): 1, D(2015, 12, 23): 1,
     },
     missing_reports=[D(2015, 7, 9), D(2016, 1, 14)],
-    papers={
-        "Membership of the new Children's Trust Executive Group": (
-            D(2015, 7, 9), CAMBS_GROUP | {"angela.dickinson@huntingdonshire.example.gov.uk"},
-        ),
-        "Children's needs assessment": (
-            D(2016, 1, 14), CAMBS_GROUP | {"robin.carter@huntingdonshire.example.gov.uk"},
-        ),
-        "Annual progress of the Area Partnerships": (D(2016, 3, 4), CAMBS_HWB),
-    },
+    papers=[
+        ("Membership of the new Children's Trust Executive Group", D(2015, 7, 9),
+         CAMBS_GROUP | {"angela.dickinson@huntingdonshire.example.gov.uk"}),
+        ("Children's needs assessment", D(2016, 1, 14), CAMBS_JANUARY),
+        ("annual reports on progress and gaps for Children's Trust Executive Group",
+         D(2016, 1, 14), CAMBS_JANUARY),
+        ("annual reports on progress and gaps for Cambridgeshire Health and Wellbeing Board",
+         D(2016, 3, 4), CAMBS_HWB),
+    ],
     escalated={
         (D(2015, 6, 29), "stuart.smith@cambsfire.example.gov.uk", MANAGER),
         (D(2015, 12, 16), "mark.hopkins@cambs.example.police.uk", MANAGER),
+    },
+    shared_request=(D(2015, 6, 1), "lewis.bailey@eastcambs.example.gov.uk", 2),
+    drafts_say={
+        # report-only: each district's note set out in full, none rated
+        "area_reports": [
+            "| Reports asked | 3 |",
+            "## 4. Cambridge City Council: Your Area Partnership's annual report",
+            "## 5. Fenland District Council: Your Area Partnership's annual report",
+            "## 6. Huntingdonshire District Council: Your Area Partnership's annual report",
+        ],
     },
 )
 
@@ -455,12 +517,47 @@ def test_requests_rungs_and_receipts_go_on_their_days(sim: Simulated) -> None:
     assert escalated == sim.expected.escalated
 
 
-def test_papers_reach_each_receiving_body_on_its_papers_day(sim: Simulated) -> None:
+def test_papers_reach_each_body_on_the_route_on_its_papers_day(sim: Simulated) -> None:
     papers = [m for m in _messages(sim.out) if _kind(m) == "papers"]
-    for title, (day, recipients) in sim.expected.papers.items():
-        sent = [m for m in papers if title in str(m["Subject"])]
-        assert {_day(m) for m in sent} == {day}, title
-        assert sorted(str(m["To"]) for m in sent) == sorted(recipients), title
-    assert len(papers) == sum(len(r) for _, r in sim.expected.papers.values())
+    for words, day, recipients in sim.expected.papers:
+        sent = [m for m in papers if words in str(m["Subject"])]
+        assert {_day(m) for m in sent} == {day}, words
+        assert sorted(str(m["To"]) for m in sent) == sorted(recipients), words
+    assert len(papers) == sum(len(r) for _, _, r in sim.expected.papers)
     missing = sorted(_day(m) for m in _messages(sim.out) if _kind(m) == "missing_report")
     assert missing == sim.expected.missing_reports
+
+
+def test_one_person_for_two_partners_gets_one_request_listing_both(sim: Simulated) -> None:
+    day, person, returns = sim.expected.shared_request
+    theirs = [
+        m for m in _messages(sim.out)
+        if _kind(m) == "request" and _day(m) == day and str(m["To"]) == person
+    ]
+    assert len(theirs) == 1
+    assert str(theirs[0]["Subject"]).startswith(f"{returns} returns requested")
+
+
+def test_a_key_decision_is_on_the_forward_plan_28_clear_days_before(sim: Simulated) -> None:
+    notices = {
+        (_day(m), str(m["To"]), str(m["Cc"]))
+        for m in _messages(sim.out)
+        if _kind(m) == "forward_plan"
+    }
+    assert notices == sim.expected.forward_plans
+
+
+def test_a_return_asked_of_a_seat_goes_to_whoever_holds_it(sim: Simulated) -> None:
+    if sim.expected.seat_request is None:
+        pytest.skip(f"{sim.expected.config} asks no seat")
+    day, holder, words = sim.expected.seat_request
+    theirs = [(_day(m), str(m["Subject"])) for m in _messages(sim.out)
+              if _kind(m) == "request" and str(m["To"]) == holder]
+    assert len(theirs) == 1 and theirs[0][0] == day and words in theirs[0][1]
+
+
+def test_each_draft_says_what_its_returns_said(sim: Simulated) -> None:
+    for process, lines in sim.expected.drafts_say.items():
+        text = next((sim.out / "drafts").glob(f"{process}-{sim.expected.year}-v*.md")).read_text()
+        for line in lines:
+            assert line in text, (process, line)
