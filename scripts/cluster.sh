@@ -44,7 +44,7 @@ running() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
 spawn() {
   local name=$1 cwd=$2
   shift 2
-  (cd "$cwd" && exec setsid "$@" </dev/null >>"$DIR/$name.log" 2>&1) &
+  (cd "$cwd" && PYTHONUNBUFFERED=1 exec setsid "$@" </dev/null >>"$DIR/$name.log" 2>&1) &
   echo $! >"$DIR/$name.pid"
 }
 
