@@ -57,16 +57,20 @@ SECRET = "bench-portal-secret-0123456789abcdefghijkl"
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
-def write_config(directory: Path, partners: int) -> None:
-    """A trust with `partners` partners and one child poverty strategy in the current cycle."""
+def write_config(
+    directory: Path, partners: int, trust_id: str = "bench", request: str = "04-01"
+) -> None:
+    """A trust with `partners` partners (mail at `<trust_id>.example`) and one child poverty
+    strategy in the current cycle, its requests going out on `request` (MM-DD)."""
     today = clock.today()
     year = today.year if (today.month, today.day) >= (4, 1) else today.year - 1
-    person = {"name": "Trust Officer", "role": "Officer", "email": "officer@trust.example"}
+    person = {"name": "Trust Officer", "role": "Officer", "email": f"officer@{trust_id}.example"}
+    domain = f"{trust_id}.example"
     files = {
         "trust.yaml": {
             "trust": {
-                "id": "bench",
-                "name": "Bench Children's Trust",
+                "id": trust_id,
+                "name": f"{trust_id.title()} Children's Trust",
                 "local_authority": "Bench Council",
                 "cycle_year": year,
                 "cycle_start": "04-01",
@@ -80,8 +84,8 @@ def write_config(directory: Path, partners: int) -> None:
                     "name": f"Partner {i:03d}",
                     "category": "other",
                     "legal_basis": "invited",
-                    "contacts": [{"name": f"Contact {i:03d}", "email": f"c{i:03d}@p.example"}],
-                    "senior_contact": {"name": f"Senior {i:03d}", "email": f"s{i:03d}@p.example"},
+                    "contacts": [{"name": f"Contact {i:03d}", "email": f"c{i:03d}@{domain}"}],
+                    "senior_contact": {"name": f"Senior {i:03d}", "email": f"s{i:03d}@{domain}"},
                 }
                 for i in range(partners)
             }
@@ -96,7 +100,7 @@ def write_config(directory: Path, partners: int) -> None:
                     "enabled": True,
                     "legal_basis": "Child Poverty Act 2010 s23 (joint child poverty strategy)",
                     "returns": [{"id": RETURN, "title": "Measures", "asked_of": {"all": True}}],
-                    "request": {"date": "04-01"},
+                    "request": {"date": request},
                     "deadline": {"date": "03-10"},
                     "cutoff": {"working_days_after": 3, "of": "deadline"},
                     "receiving": {"body": "public", "publish": {"date": "03-31"}},
