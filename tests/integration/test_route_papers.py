@@ -142,3 +142,48 @@ def test_each_body_gets_the_papers_on_its_own_day_and_the_forward_plan_notice_go
         done = recorded_steps(session, load_config(config), 2010).done
     assert (done[(CYPP, "forward_plan:hwb")], done[(CYPP, "papers:hwb")]) == (
         FORWARD_PLAN_DAY, HWB_PAPERS)
+
+
+def test_without_prefect_the_route_steps_are_queued_once_and_late_papers_alert_the_officer(
+    config: Path, tmp_path: Path
+) -> None:
+    from sqlalchemy import select
+
+    from trustcycle.db.models import OutboxMessage
+    from trustcycle.papers.assemble import build_and_store, record_decision
+    from trustcycle.papers.route import send_route_steps
+
+    cfg = load_config(config)
+    database = Database.from_url(f"sqlite:///{tmp_path / 'direct.db'}")
+    seed(database, cfg, (CYPP,))
+    resolved = resolve_year(cfg, 2010)
+
+    def queue(day: date) -> tuple[list[int], list[int]]:
+        at = pendulum.datetime(day.year, day.month, day.day, 9, 15, tz="Europe/London")
+        with use_clock(FixedClock(at)), database.sessions.begin() as session:
+            sent = send_route_steps(session, cfg, 2010, resolved, today=at.date(), now=at)
+        return sent.forward_plan, sent.papers
+
+    assert queue(date(2010, 6, 22)) == ([], [])
+    first = queue(FORWARD_PLAN_DAY)
+    assert len(first[0]) == 1 and first[1] == []
+    assert queue(date(2010, 7, 1)) == first  # the same notice (keyed), nothing new
+    assert queue(date(2010, 7, 22)) == ([], [])  # the meeting day: nothing is due any more
+    # Nothing approved by the HWB's papers day; approved on Monday 19 July: late.
+    assert queue(HWB_PAPERS)[1] == []
+    late = pendulum.datetime(2010, 7, 19, 9, 0, tz="Europe/London")
+    with use_clock(FixedClock(late)), database.sessions.begin() as session:
+        version = build_and_store(session, cfg, CYPP, 2010, now=late).version
+        record_decision(session, cfg, CYPP, 2010, version=version, decision="approve",
+                        officer=OFFICER, comment="", at=late, key="route:1")
+    _, papers = queue(date(2010, 7, 19))
+    assert queue(date(2010, 7, 20))[1] == papers  # once per version and person
+    with database.sessions() as session:
+        rows = session.scalars(select(OutboxMessage).where(OutboxMessage.id.in_(papers))).all()
+    assert sorted((r.kind, *r.to_addrs) for r in rows) == sorted(
+        [("papers", rcpt) for rcpt in HWB_MEMBERS] + [("papers_late", OFFICER)])
+    [alert] = [r for r in rows if r.kind == "papers_late"]
+    assert alert.cc_addrs == ["trust.manager@rutland.example.gov.uk"]
+    assert {r.subject for r in rows if r.kind == "papers"} == {
+        "Papers (late): Annual Review of the Children and Young People's Plan 2007-2011 for "
+        "Rutland Health and Wellbeing Board"}

@@ -105,14 +105,14 @@ def stop_recipients(cfg: TrustConfig, stop: StopDates) -> list[str]:
 
 def send_stop_papers(session: Session, cfg: TrustConfig, pid: str, year: int,
                      stop: StopDates, *, version: int, now: datetime) -> list[int]:
-    """Queue the approved version to a later meeting's body, marked late after its papers
-    day (LGA 1972 s100B(4)); once per version and person. Each is a notification of the
-    process to that body and meeting."""
+    """Queue the approved version to a later meeting's body; once per version and person,
+    each a notification of the process to that body and meeting. After its papers day:
+    marked late, and the officer (and the manager) alerted once (LGA 1972 s100B(4))."""
     proc, body = cfg.processes[pid], cfg.bodies[stop.body]
     late = _local_day(now) > stop.papers.date()
     html = papers_copy(session, cfg, pid, year, version, "html").decode()
     officer = cfg.trust.officer
-    mail = render_email("papers", {
+    context = {
         "trust": {"name": cfg.trust.name},
         "officer": {"name": officer.name, "role": officer.role, "email": officer.email},
         "process": {"title": proc.title, "legal_basis": proc.legal_basis},
@@ -124,7 +124,8 @@ def send_stop_papers(session: Session, cfg: TrustConfig, pid: str, year: int,
         "late": late,
         # Our own autoescaped rendering of the stored draft: safe to embed as markup.
         "draft_html": Markup(html.split("<body>", 1)[-1].rsplit("</body>", 1)[0]),
-    })
+    }
+    mail = render_email("papers", context)
     attachments = [
         Attachment.from_bytes(f"{pid}-{year}-v{version}.docx", CONTENT_TYPES["docx"],
                               papers_copy(session, cfg, pid, year, version, "docx")),
@@ -146,6 +147,14 @@ def send_stop_papers(session: Session, cfg: TrustConfig, pid: str, year: int,
                 Notification.outbox_message_id == row.id)) is None:
             session.add(Notification(process_id=proc_row, body_id=body_id,
                                      meeting_id=meeting_id, outbox_message_id=row.id))
+    if late:  # LGA 1972 s100B(4): the chair decides on a late item; the officer must know
+        alert = render_email("papers_late", context)
+        manager = cfg.trust.manager.email
+        ids.append(enqueue(
+            session, idem_key=f"papers-late:{cfg.trust.id}:{year}:{pid}:v{version}:{stop.body}",
+            kind="papers_late", to=[officer.email],
+            cc=[manager] if manager != officer.email else [], subject=alert.subject,
+            text=alert.text, html=alert.html, attachments=attachments, date_header=now).id)
     session.flush()
     return ids
 
