@@ -165,6 +165,12 @@ MISTAKES = {
         "2026-04-16, not after the previous meeting on the route (Children's Trust Executive, "
         "2026-07-01): a route goes in order",
     ),
+    "a later meeting after the cycle year": (
+        # The Executive's 3 March 2027, then the HWB's next: 15 April 2027, the next year.
+        CYPP_ROUTE.replace('"07-01"', '"03-01"'),
+        "processes.cypp_annual_review.route.1.meeting: Health and Wellbeing Board meets on "
+        "2027-04-15, after the cycle year ends on 2027-03-31: its papers would never be sent",
+    ),
     "no meeting after the previous": (
         # The Scrutiny Panel's last listed meeting is 9 February 2027.
         CYPP_ROUTE.replace("body: hwb", "body: scrutiny").replace('"07-01"', '"03-01"'),

@@ -291,12 +291,20 @@ def _return_deadlines(cfg: TrustConfig, pid: str, d: ProcessDates) -> list[Probl
 
 
 def _route_order(cfg: TrustConfig, pid: str, d: ProcessDates, cycle_start: date) -> list[Problem]:
-    """Each later meeting's papers come after the cut-off (the draft exists), and each key
-    decision's forward-plan day falls within the cycle year, so it can be sent."""
+    """Each later meeting falls in the cycle year and its papers after the cut-off (the
+    draft exists); each key decision's forward-plan day falls within the cycle year, so it
+    can be sent."""
     problems: list[Problem] = []
     proc, calendar = cfg.processes[pid], cfg.file("calendar.yaml")
     assert d.cutoff is not None
+    _, cycle_end = cfg.cycle_bounds()
     for i, stop in enumerate(d.stops):
+        if i and stop.meeting.date() > cycle_end:  # next year's calendar has its own report
+            problems.append(Problem(
+                calendar, f"processes.{pid}.{_step_key(stop.step('meeting', False), proc)}",
+                f"{cfg.bodies[stop.body].name} meets on {stop.meeting.date()}, after the cycle "
+                f"year ends on {cycle_end}: its papers would never be sent"))
+            continue
         if i and stop.papers < d.cutoff:
             problems.append(Problem(
                 calendar, f"processes.{pid}.{_step_key(stop.step('papers', False), proc)}",
