@@ -199,3 +199,20 @@ def test_long_text_is_cut_at_the_portals_limit_saying_how_much_more_there_is() -
     assert person is not None
     assert person["name"] == "n" * 300 + " [cut here: 100 more characters in the return]"
     assert REPORTS == ("safeguarding_report", "partner_statements")
+
+
+def test_a_measure_linked_to_a_need_it_names_in_other_words_keeps_the_partners_words(
+    cfg: TrustConfig,
+) -> None:
+    measures = [{"measure": "Benefit checks at birth registration", "need": "low income families"},
+                {"measure": "Free school meal auto-enrolment",
+                 "need": "free school meals take-up"}]
+    returns = [received("child_poverty_strategy", "var", "measures", {"measures": measures})]
+    sections, _, _ = strategy.sections(cfg, returns, records("joint_needs_analysis"))
+    rows = {s.title: next(b for b in s.blocks if isinstance(b, Table)).rows[0][1]
+            for s in sections if s.title.startswith("Need: ") and any(
+                isinstance(b, Table) for b in s.blocks)}
+    assert rows == {
+        "Need: Children in low income families (%)":
+            "Benefit checks at birth registration (need named: low income families)",
+        "Need: Free school meals take-up (%)": "Free school meal auto-enrolment"}

@@ -74,6 +74,9 @@ def sections(
         need = next((n for n in needs if _matches(n, m.need)), None)
         if need is None:
             other.append(m)
+        elif need_key(m.need) != need_key(need.name):  # the partner's own words, kept
+            linked[need.name].append(Measure(m.partner, f"{m.measure} (need named: {m.need})",
+                                             m.need, m.lead, m.target, m.by_when, m.monitoring))
         else:
             linked[need.name].append(m)
     for n in needs:  # monitoring not given: the need's own indicator, at the next assessment
