@@ -49,7 +49,7 @@ class Year:
     papers: list[tuple[str, pendulum.Date, set[str]]]
     escalated: set[tuple[pendulum.Date, str, str]]
     # one person for several partners: (day, email, returns listed in their one request)
-    shared_request: tuple[pendulum.Date, str, int]
+    shared_request: tuple[pendulum.Date, str, int] | None
     # lines each process's Markdown draft must hold
     drafts_say: dict[str, list[str]]
     # a key decision's forward-plan notice: (day, to, cc)
@@ -434,7 +434,136 @@ CAMBRIDGESHIRE = Year(
     },
 )
 
-YEARS = {y.config: y for y in (SALFORD, CAMBRIDGESHIRE)}
+# --- Scottish, 2026-27 (config/examples/strathmore-2026) ---------------------------------
+# Scotland's bank holidays in the cycle year (trust.nation: scotland): Good Friday 3 April,
+# 4 and 25 May, 15 June 2026 (a one-off), the first Monday of August (3 August), St
+# Andrew's Day (Monday 30 November), 25 and 28 December 2026, 1 January and Monday
+# 4 January 2027 (2 January on a Saturday), 26 March. Easter Monday (6 April) and 31 August,
+# England's, are working days here.
+# The Board meets on the second Wednesday of May, Aug, Nov, Jan, Mar: 13 May 2026,
+# 13 January and 10 March 2027. Ladder: before_5 (-5), on_the_day (0), escalate_3 (+3).
+# Cut-off = papers day = the meeting day minus 6 (5 clear days).
+# - Membership review -> 13 May. Request Mon 6 Apr (Easter Monday, open in Scotland).
+#   Deadline 10 working days before: 12, 11, 8, 7, 6, 5 May (4 May a bank holiday), 1 May,
+#   30, 29, 28 Apr -> Tue 28 Apr. Rungs: -5 = 27, 24, 23, 22, 21 -> Tue 21 Apr; 0 = 28 Apr;
+#   +3 = 29, 30 Apr, 1 May -> Fri 1 May. Cut-off and papers Thu 7 May.
+# - Needs assessment -> 13 Jan. Request Thu 1 Oct. Deadline "11-30", St Andrew's Day:
+#   earlier to Fri 27 Nov. Rungs: -5 = 26, 25, 24, 23, 20 -> Fri 20 Nov; 0 = 27 Nov; +3 =
+#   1, 2, 3 Dec (30 Nov closed) -> Thu 3 Dec. Cut-off and papers Thu 7 Jan.
+# - Annual report on the plan -> 10 Mar. Request "01-04": Monday 4 January is closed, so
+#   later to Tue 5 Jan. Deadline 15 working days before 10 Mar: 9, 8, 5, 4, 3, 2, 1 Mar,
+#   26, 25, 24, 23, 22, 19, 18, 17 Feb -> Wed 17 Feb. Rungs: -5 = 16, 15, 12, 11, 10 ->
+#   Wed 10 Feb; 0 = 17 Feb; +3 = 18, 19, 22 -> Mon 22 Feb. Cut-off and papers Thu 4 Mar.
+# Asked: membership all 8; the needs assessment the 5 of its categories (council,
+# health_board, police, sds, scra); the annual report the 3 leads (council, health_board,
+# police).
+# Scenario:
+# - membership: police 2 late (Thu 30 Apr), fire never. Reminders: -5 to 8, 0 to 2: 10;
+#   the escalation to fire alone. On time 6, late 1, missing 1.
+# - needs: health_board 1 late: the working day after Fri 27 Nov is Tue 1 Dec (St
+#   Andrew's Day); scra never. Reminders 5 + 2 = 7; the escalation to scra alone.
+# - annual report: council 2 early (Mon 15 Feb, after -5), police 1 late (Thu 18 Feb).
+#   Reminders 3 + 1 = 4; no escalation.
+# Papers: the Board's 6 members and its clerk (the officer), three times.
+STRATHMORE_BOARD = {
+    "isla.morrison@strathmore.example.gov.scot",
+    "eilidh.campbell@strathmore.example.gov.scot",
+    "ailsa.munro@nhsstrathmore.example.scot",
+    "fiona.ross@scotland.example.police.uk",
+    "shona.duncan@strathmorecollege.example.ac.uk",
+    "jenny.watt@strathmoretsi.example.org.uk",
+    "childrens.planning@strathmore.example.gov.scot",  # the clerk
+}
+STRATHMORE_MANAGER = "morag.fraser@strathmore.example.gov.scot"
+STRATHMORE = Year(
+    config="strathmore-2026",
+    year=2026,
+    nation=Nation.scotland,
+    bank_holidays=[D(2026, 4, 3), D(2026, 5, 4), D(2026, 5, 25), D(2026, 6, 15),
+                   D(2026, 8, 3), D(2026, 11, 30), D(2026, 12, 25), D(2026, 12, 28),
+                   D(2027, 1, 1), D(2027, 1, 4), D(2027, 3, 26)],
+    timeline=[
+        ("2026-04-06 Mon 09:00", "membership_review", "request"),
+        ("2026-04-21 Tue 09:00", "membership_review", "reminder:before_5"),
+        ("2026-04-28 Tue 09:00", "membership_review", "reminder:on_the_day"),
+        ("2026-04-28 Tue 17:00", "membership_review", "deadline"),
+        ("2026-05-01 Fri 09:00", "membership_review", "escalation:escalate_3"),
+        ("2026-05-07 Thu 09:00", "membership_review", "cutoff"),
+        ("2026-05-07 Thu 09:00", "membership_review", "papers"),
+        ("2026-05-13 Wed 10:00", "membership_review", "meeting"),
+        ("2026-10-01 Thu 09:00", "joint_needs_analysis", "request"),
+        ("2026-11-20 Fri 09:00", "joint_needs_analysis", "reminder:before_5"),
+        ("2026-11-27 Fri 09:00", "joint_needs_analysis", "reminder:on_the_day"),
+        ("2026-11-27 Fri 17:00", "joint_needs_analysis", "deadline"),
+        ("2026-12-03 Thu 09:00", "joint_needs_analysis", "escalation:escalate_3"),
+        ("2027-01-05 Tue 09:00", "annual_report", "request"),
+        ("2027-01-07 Thu 09:00", "joint_needs_analysis", "cutoff"),
+        ("2027-01-07 Thu 09:00", "joint_needs_analysis", "papers"),
+        ("2027-01-13 Wed 10:00", "joint_needs_analysis", "meeting"),
+        ("2027-02-10 Wed 09:00", "annual_report", "reminder:before_5"),
+        ("2027-02-17 Wed 09:00", "annual_report", "reminder:on_the_day"),
+        ("2027-02-17 Wed 17:00", "annual_report", "deadline"),
+        ("2027-02-22 Mon 09:00", "annual_report", "escalation:escalate_3"),
+        ("2027-03-04 Thu 09:00", "annual_report", "cutoff"),
+        ("2027-03-04 Thu 09:00", "annual_report", "papers"),
+        ("2027-03-10 Wed 10:00", "annual_report", "meeting"),
+    ],
+    summary={
+        "membership_review": {
+            "requests": 8, "on_time": 6, "late": 1, "missing": 1,
+            "reminders": 8 + 2, "escalations": 1, "drafts": 1, "notifications": 7,
+        },
+        "joint_needs_analysis": {
+            "requests": 5, "on_time": 3, "late": 1, "missing": 1,
+            "reminders": 5 + 2, "escalations": 1, "drafts": 1, "notifications": 7,
+        },
+        "annual_report": {
+            "requests": 3, "on_time": 2, "late": 1, "missing": 0,
+            "reminders": 3 + 1, "escalations": 0, "drafts": 1, "notifications": 7,
+        },
+    },
+    # Requests 8 + 5 + 3, the rungs, receipts 7 + 4 + 3, papers 3 x 7 and the officer's
+    # report at the two cut-offs with a partner missing.
+    emails={
+        "request": 16,
+        "reminder:before_5": 8 + 5 + 3,
+        "reminder:on_the_day": 2 + 2 + 1,
+        "escalation:escalate_3": 1 + 1,
+        "receipt": 14,
+        "papers": 21,
+        "missing_report": 2,
+    },
+    requests={D(2026, 4, 6): 8, D(2026, 10, 1): 5, D(2027, 1, 5): 3},
+    rungs={
+        ("reminder:before_5", D(2026, 4, 21)): 8,
+        ("reminder:on_the_day", D(2026, 4, 28)): 2,
+        ("escalation:escalate_3", D(2026, 5, 1)): 1,
+        ("reminder:before_5", D(2026, 11, 20)): 5,
+        ("reminder:on_the_day", D(2026, 11, 27)): 2,
+        ("escalation:escalate_3", D(2026, 12, 3)): 1,
+        ("reminder:before_5", D(2027, 2, 10)): 3,
+        ("reminder:on_the_day", D(2027, 2, 17)): 1,
+    },
+    receipts={
+        D(2026, 4, 28): 6, D(2026, 4, 30): 1,
+        D(2026, 11, 27): 3, D(2026, 12, 1): 1,
+        D(2027, 2, 15): 1, D(2027, 2, 17): 1, D(2027, 2, 18): 1,
+    },
+    missing_reports=[D(2026, 5, 7), D(2027, 1, 7)],
+    papers=[
+        ("Review of the Partnership Board's membership", D(2026, 5, 7), STRATHMORE_BOARD),
+        ("Joint strategic needs assessment", D(2027, 1, 7), STRATHMORE_BOARD),
+        ("Annual report on the children's services plan", D(2027, 3, 4), STRATHMORE_BOARD),
+    ],
+    escalated={
+        (D(2026, 5, 1), "jean.baxter@firescotland.example.gov.uk", STRATHMORE_MANAGER),
+        (D(2026, 12, 3), "neil.hunter@scra.example.gov.uk", STRATHMORE_MANAGER),
+    },
+    shared_request=None,
+    drafts_say={"joint_needs_analysis": ["Scottish Children's Reporter Administration"]},
+)
+
+YEARS = {y.config: y for y in (SALFORD, CAMBRIDGESHIRE, STRATHMORE)}
 
 
 @dataclass
@@ -529,6 +658,8 @@ def test_papers_reach_each_body_on_the_route_on_its_papers_day(sim: Simulated) -
 
 
 def test_one_person_for_two_partners_gets_one_request_listing_both(sim: Simulated) -> None:
+    if sim.expected.shared_request is None:
+        pytest.skip(f"{sim.expected.config} has no one person for several partners")
     day, person, returns = sim.expected.shared_request
     theirs = [
         m for m in _messages(sim.out)
