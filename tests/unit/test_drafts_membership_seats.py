@@ -222,3 +222,11 @@ def test_a_return_proposing_a_seat_for_a_partner_without_one_fills_the_vacancy(
                          "None named", "open-ended", "Change asked",
                          "New seat: Priya Shah, Head of Youth Offending")
     assert summary["Seats filled by nomination in the returns"] == "1"
+
+
+def test_a_seat_whose_partner_owes_no_return_says_so(cfg: TrustConfig) -> None:
+    review = seats.SeatReview("board", "var", cfg.bodies["board"].members[-1], None, ())
+    waived = ReturnRecord("membership_review", "var", "representation", "waived")
+    assert seats.answer_status(review, None) == "No return asked"
+    assert seats.answer_status(review, waived) == "Waived"
+    assert seats.answer_status(review, replace(waived, status="missing")) == "Return missing"

@@ -173,8 +173,10 @@ def nominee(review: SeatReview) -> str:
 
 def answer_status(review: SeatReview, rec: ReturnRecord | None) -> str:
     """What the partner's return says about the seat, in a word or two."""
-    if rec is None or not rec.received:
-        return "Waived" if rec is not None and rec.status == "waived" else "Return missing"
+    if rec is None:
+        return "No return asked"
+    if not rec.received:
+        return "Waived" if rec.status == "waived" else "Return missing"
     if review.answer is None:
         return "Not covered by the return"
     return "Change asked" if review.changed else "Confirmed"
