@@ -18,11 +18,13 @@ from pathlib import Path
 import pendulum
 import pytest
 import yaml
+from icalendar import Calendar
 from sqlalchemy import select
 
 from flows.chase_returns import chase_returns
 from tests.clocks import use_database, wall_clock
 from tests.integration.test_chase_fixtures import write_config
+from trustcycle.calendar.ics import timeline_ics
 from trustcycle.calendar.timeline import resolve_year, timeline
 from trustcycle.config import ConfigError
 from trustcycle.db import Database
@@ -137,3 +139,14 @@ def test_requests_carry_their_returns_deadline_and_are_chased_and_closed_by_it(
     _chase(date(2026, 5, 28), config)
     assert {s for (_, _, s) in requests().values()} == {"missing"}
     db.dispose()
+
+
+def test_the_calendar_file_names_the_return_and_its_own_deadline(tmp_path: Path) -> None:
+    cfg = load_config(_with_attendance(tmp_path / "config", {"date": date(2026, 5, 20)}))
+    stamp = pendulum.datetime(2026, 4, 2, 9, tz=LONDON)
+    cal = Calendar.from_ical(timeline_ics(cfg, 2026, stamp))
+    [event] = [e for e in cal.walk("VEVENT") if str(e["SUMMARY"]).startswith("Deadline for Y")]
+    assert str(event["SUMMARY"]) == (
+        "Deadline for Your attendance record: Review of Trust membership")
+    assert event.decoded("DTSTART") == pendulum.datetime(2026, 5, 20, 17, tz=LONDON)
+    assert "Returns due by 5pm on 20 May 2026." in str(event["DESCRIPTION"])

@@ -161,6 +161,9 @@ def step_summary(cfg: TrustConfig, step: Step) -> str:
              "cutoff": "Final cut-off for returns", "papers": "Papers published",
              "publish": "Publication", "meeting": "Meeting",
              "forward_plan": "Forward plan notice (key decision)"}
+    if kind == "deadline" and rung:  # a return with a deadline of its own
+        spec = next((r for r in proc.returns if r.id == rung), None)
+        return f"Deadline for {spec.title if spec else rung}: {title}"
     if kind == "papers" and rung and step.body:  # a later meeting on the report's route
         return f"Papers published to {cfg.bodies[step.body].name}: {title}"
     if kind == "event":
@@ -171,10 +174,12 @@ def step_summary(cfg: TrustConfig, step: Step) -> str:
 def step_description(cfg: TrustConfig, step: Step, year: int) -> str:
     """What the step means for whoever sees it in a calendar."""
     proc = cfg.processes[step.process]
-    kind = step.name.partition(":")[0]
+    kind, _, rest = step.name.partition(":")
     parts = [f"{cfg.trust.name}: {proc.title}.", f"Legal basis: {proc.legal_basis}."]
     if kind in ("request", "reminder", "escalation", "deadline", "cutoff"):
         dates = resolve_process(cfg, step.process, year)
+        if kind == "deadline" and rest:  # a return's own deadline
+            dates = dates.for_return(rest)
         assert dates.deadline is not None
         parts.append(f"Returns due by 5pm on {long_date(dates.deadline.date())}.")
         parts.append(_owed(cfg, step.process))
