@@ -128,6 +128,15 @@ def deployment_name(flow_name: str, trust_id: str | None, process: str | None = 
     return f"{trust_id}.{slug(process)}" if process else trust_id
 
 
+def sibling_deployment(flow_name: str, trust_id: str, current: str | None,
+                       process: str | None = None) -> str:
+    """`flow/deployment` of another deployment of the same trust, named as the running one
+    was: per trust when `current` (the running run's deployment name, None outside one) is
+    one of the trust's own (`trustcycle deploy`), else as `trustcycle serve` names it."""
+    own = bool(current) and (current == trust_id or str(current).startswith(f"{trust_id}."))
+    return f"{flow_name}/{deployment_name(flow_name, trust_id if own else None, process)}"
+
+
 def plan(
     cfg: TrustConfig, year: int | None = None, config_dir: str = "config",
     years: list[int] | None = None, per_trust: bool = False,

@@ -48,10 +48,12 @@ def trust_dirs(trusts: Path) -> list[Path]:
     A folder must be named after its trust's id: the deployments find their configuration
     as `<trust-id>` relative to the trusts directory (or its clone)."""
     if not trusts.is_dir():
-        raise ConfigError(f"{trusts}: not a directory of trusts (one folder per trust)")
+        raise ConfigError.one(trusts, "--trusts",
+                              "not a directory of trusts (one folder per trust)")
     found = sorted(d for d in trusts.iterdir() if (d / TRUST_FILE).is_file())
     if not found:
-        raise ConfigError(f"{trusts}: no trust folder (a folder holding {TRUST_FILE})")
+        raise ConfigError.one(trusts, "--trusts",
+                              f"no trust folder (a folder holding {TRUST_FILE})")
     return found
 
 
@@ -68,8 +70,8 @@ def deploy_trusts(
     for directory in trust_dirs(trusts):
         cfg = load_config(directory)
         if cfg.trust.id != directory.name:
-            raise ConfigError(f"{directory / TRUST_FILE}: trust.id: {cfg.trust.id!r} must be "
-                              f"the folder's name ({directory.name!r})")
+            raise ConfigError.one(directory / TRUST_FILE, "trust.id", f"{cfg.trust.id!r} must "
+                                  f"be the folder's name ({directory.name!r})")
         configs.append(cfg)
     batch: list[tuple[str, RunnerDeployment]] = []
     for cfg in configs:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from prefect import task
+from prefect import runtime, task
 from prefect.cache_policies import NO_CACHE
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.actions import DeploymentScheduleCreate
@@ -42,7 +42,13 @@ def _year_of(slug: str | None) -> int | None:
 def register_step_schedules(config_dir: str, today: date) -> ScheduleChanges:
     """Make every served process deployment's step schedules cover the current cycle year
     (as of `today`) and the next; remove those of years already over."""
-    from deployments.build import schedule_years, slug, step_schedules, year_dates
+    from deployments.build import (
+        schedule_years,
+        sibling_deployment,
+        slug,
+        step_schedules,
+        year_dates,
+    )
 
     cfg = read_config(config_dir)
     changes = ScheduleChanges(years=schedule_years(cfg, today))
@@ -51,7 +57,9 @@ def register_step_schedules(config_dir: str, today: date) -> ScheduleChanges:
         for pid, proc in cfg.processes.items():
             if proc.kind is ProcessKind.event:
                 continue
-            name = f"{slug(proc.kind.value)}/{slug(pid)}"
+            # `<kind-flow>/<trust>.<process>` when deployed per trust (`trustcycle deploy`).
+            name = sibling_deployment(slug(proc.kind.value), cfg.trust.id,
+                                      runtime.deployment.name, pid)
             try:
                 deployment = client.read_deployment_by_name(name)
             except ObjectNotFound:

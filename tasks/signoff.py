@@ -35,7 +35,6 @@ from trustcycle.outbox import enqueue_many
 from trustcycle.papers.assemble import draft_content
 from trustcycle.papers.signoff import reminder_due, signoff_tags
 
-ASSEMBLE_DEPLOYMENT = "assemble-draft/assemble-draft"
 WAITING = [StateType.SCHEDULED, StateType.PENDING, StateType.RUNNING, StateType.PAUSED]
 
 
@@ -74,9 +73,9 @@ def _count_runs(tags: list[str]) -> int:
 def assemble_deployment(trust: str) -> str:
     """`assemble-draft/<trust>` when this run came from one of the trust's own deployments
     (`trustcycle deploy`: many trusts on one server), else `assemble-draft/assemble-draft`."""
-    current = runtime.deployment.name or ""
-    own = current == trust or current.startswith(f"{trust}.")
-    return f"assemble-draft/{trust}" if own else ASSEMBLE_DEPLOYMENT
+    from deployments.build import sibling_deployment
+
+    return sibling_deployment("assemble-draft", trust, runtime.deployment.name)
 
 
 @task(name="start-signoff", retries=2, retry_delay_seconds=[2, 10], cache_policy=NO_CACHE)
