@@ -129,6 +129,15 @@ def test_a_return_confirming_every_seat_as_recorded_asks_for_no_change(
     assert summary["Seats with a change asked in the returns"] == "0"
     assert section(sections, "Changes proposed in the returns").blocks[0].text == (  # type: ignore[union-attr]
         "No return asks for a change to a seat.")
+    named = section(sections, "Representatives and deputies named in the returns").blocks[0]
+    assert named.items == (  # type: ignore[union-attr]
+        f"Leicestershire Constabulary, {BOARD} (confirmed): representative Supt. Rachel Kerr, "
+        "Member, rachel.kerr@police.example.uk; deputy Insp. Mark Dunn, "
+        "mark.dunn@police.example.uk; term ends open-ended.",
+        f"Leicestershire Constabulary, {EXECUTIVE} (confirmed): representative Insp. Mark "
+        "Dunn, Member, mark.dunn@police.example.uk; deputy none named; term ends open-ended.",
+        f"Voluntary Action Rutland, {BOARD} (as returned): representative Fiona Reed, Chief "
+        "Officer, fiona.reed@var.example.org.uk; deputy none named; term ends not stated.")
 
 
 def test_differences_name_each_field_that_differs_from_the_seat(cfg: TrustConfig) -> None:

@@ -229,6 +229,11 @@ def _representation(cfg: TrustConfig, body_name: str, day: date, reviews: list[S
     return rows, vacancies, filled
 
 
+def _unstated_term(action: str) -> str:
+    """A seat answer without a term end: a confirmed seat keeps its open-ended term."""
+    return "open-ended" if action == "confirm" else "not stated"
+
+
 def _returns_rows(records: list[ReturnRecord], cfg: TrustConfig, receiving: str,
                   names: dict[str, str]) -> tuple[list[str], list[list[object]]]:
     """Every seat answer in words (partner, body, action, representative, deputy, term),
@@ -248,7 +253,7 @@ def _returns_rows(records: list[ReturnRecord], cfg: TrustConfig, receiving: str,
                 f"{name}, {bodies.get(a.body, a.body)} ({action}): representative "
                 f"{who(a.representative) or 'not stated'}; deputy "
                 f"{who(a.deputy) or 'none named'}; term ends "
-                f"{long_iso(a.term_end) or 'not stated'}.")
+                f"{long_iso(a.term_end) or _unstated_term(a.action)}.")
         text_rows.append([name, "Received", pl.text(rec.payload, "changes"),
                           pl.text(rec.payload, "absences")])
     return answered, text_rows
