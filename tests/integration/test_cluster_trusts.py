@@ -1,4 +1,5 @@
-"""Many trusts in one PostgreSQL database: every uniqueness rule is per trust."""
+"""Many trusts in one database: every uniqueness rule is per trust, and no trust is told of
+another's mail."""
 
 from __future__ import annotations
 
@@ -6,15 +7,29 @@ from collections import Counter
 from datetime import date
 from pathlib import Path
 
+import pendulum
 import pytest
 import yaml
 from sqlalchemy import select
 
 from tests.clocks import use_database, wall_clock
-from tests.integration.test_chase_fixtures import PARTNERS, contact, write_config
+from tests.integration.test_chase_fixtures import OFFICER, PARTNERS, contact, write_config
 from tests.plugins.smtp_sink import SmtpTestServer
+from trustcycle.calendar.clock import FixedClock, use_clock
 from trustcycle.db import Database
-from trustcycle.db.models import ContributionRequest, CycleYear, Partner, Process, Trust
+from trustcycle.db.apply import apply_config
+from trustcycle.db.models import (
+    ContributionRequest,
+    CycleYear,
+    OutboxMessage,
+    Partner,
+    Process,
+    Trust,
+)
+from trustcycle.mail.senders import YagmailSender
+from trustcycle.mail.settings import SmtpSettings
+from trustcycle.outbox import deliver_pending, enqueue
+from trustcycle.trust import load_config
 
 
 def write_trust(directory: Path, trust_id: str, name: str) -> Path:
@@ -66,3 +81,27 @@ def test_two_trusts_with_the_same_partner_ids_share_one_database_and_each_chases
         assert len(owners) == 2 * len(PARTNERS)
         assert all(trust == partner_trust for trust, partner_trust in owners)
     db.dispose()
+
+
+def test_a_failed_message_of_no_request_is_told_to_no_officer_when_the_database_holds_trusts(
+    tmp_path: Path, database: Database, smtp_server: SmtpTestServer, mail_settings: SmtpSettings
+) -> None:
+    # Papers and officers' mail carry no request, so not their trust: any trust's deliverer
+    # sends them. Northdale's run must not tell its officer of Southdale's failed papers.
+    at = pendulum.datetime(2026, 6, 1, 9, 0, tz="Europe/London")
+    for trust_id in ("northdale", "southdale"):
+        cfg = load_config(write_trust(tmp_path / trust_id, trust_id, trust_id.title()))
+        with use_clock(FixedClock(at)), database.sessions.begin() as session:
+            apply_config(session, cfg, actor="officer@test")
+    with database.sessions.begin() as session:
+        enqueue(session, idem_key="papers:southdale:2026:membership_review:v1:x@gone.example",
+                kind="papers", to=["x@gone.example"], subject="Papers", text="Papers\n",
+                html=None, date_header=at)
+    smtp_server.refuse("x@gone.example")
+    report = deliver_pending(database.sessions, YagmailSender(mail_settings), now=at,
+                             worker_id="northdale", officer_email=OFFICER)
+    assert report.dead == 1
+    assert smtp_server.messages == []
+    with database.sessions() as session:
+        kinds = list(session.scalars(select(OutboxMessage.kind)))
+    assert kinds == ["papers"]  # listed by failures(), alerted to nobody

@@ -108,6 +108,15 @@ def _queue_safely(
             log.exception("could not queue the officer's alert %s", key)
 
 
+def _only_trust(session: Session, officer_email: str | None) -> str | None:
+    """The delivering trust's officer for a message tied to no request (papers, an
+    officer's own mail), unless the database holds several trusts: any deliverer delivers
+    every trust's mail, and another council's failed message must not reach this one."""
+    if (session.scalar(select(func.count()).select_from(Trust)) or 0) > 1:
+        return None
+    return officer_email
+
+
 def alert_undelivered(
     session: Session,
     msg: OutgoingMessage,
@@ -120,7 +129,7 @@ def alert_undelivered(
     """Queue (once) the officer's alert that `msg`, or its `recipients`, will not arrive."""
     if msg.kind in _QUIET_KINDS:
         return
-    officer = _officer_for(session, msg.outbox_id) or officer_email
+    officer = _officer_for(session, msg.outbox_id) or _only_trust(session, officer_email)
     if officer is None:
         return  # still listed by failures()
     key = f"{ALERT_KIND}:{msg.message_id}"
