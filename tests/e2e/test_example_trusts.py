@@ -56,6 +56,8 @@ class Year:
     forward_plans: set[tuple[pendulum.Date, str, str]] = field(default_factory=set)
     # a return asked of a seat's holder: (day, to, words of the subject)
     seat_request: tuple[pendulum.Date, str, str] | None = None
+    # a publication: (day, whom it is announced to, the document under DIR/public)
+    published: tuple[pendulum.Date, str, str] | None = None
 
 
 # --- Salford-like, 2013-14 (config/examples/salford-2013) --------------------------------
@@ -78,7 +80,9 @@ class Year:
 #   Request 20 working days before the deadline: 18 Jun back to 28 May (16 days), 24, 23,
 #   22, 21 May (27 May skipped) -> Tue 21 May. Rungs: -5 -> Wed 12 Jun; 0 -> 19 Jun;
 #   +2 -> Fri 21 Jun; +4 -> Tue 25 Jun. Cut-off and the Executive's papers: 3 Jul - 6 =
-#   Thu 27 Jun; the Board's papers: 10 Sep - 6 = Wed 4 Sep.
+#   Thu 27 Jun; the Board's papers: 10 Sep - 6 = Wed 4 Sep. The LSCB chair's report has a
+#   deadline of its own, Wed 12 Jun, so its own rungs: -5 = 11, 10, 7, 6, 5 -> Wed 5 Jun;
+#   0 = 12 Jun; +2 = 13, 14 -> Fri 14 Jun; +4 = 17, 18 -> Tue 18 Jun (the same cut-off).
 # - JSNA, routed HWB 20 Nov then Cabinet's next meeting, 17 Dec, a key decision. Request
 #   Mon 2 Sep. Deadline 15 working days before 20 Nov: 19, 18, 15, 14, 13, 12, 11, 8, 7, 6,
 #   5, 4, 1 Nov, 31, 30 Oct -> Wed 30 Oct. Rungs: -5 -> Wed 23 Oct; 0 -> 30 Oct; +2 ->
@@ -99,9 +103,12 @@ class Year:
 #   youth_council, fire), +2 to 2 (youth_council, fire): 18, and as many emails (Chloe
 #   is chased for youth_council alone); the escalation to fire alone. On time 11, late 2,
 #   missing 1.
-# - CYPP: salford_cc's two returns on the deadline day, college 3 early (Fri 14 Jun, after
-#   the -5 rung of 12 Jun), yot 2 late (Fri 21 Jun, answered at 08:30 before that day's +2
-#   rung). Reminders: -5 to 6, 0 to yot: 7.
+# - CYPP: salford_cc answers both its returns on the process's deadline day, 19 Jun (the
+#   simulator answers by the process's deadline), so the LSCB report is late and its chair
+#   has every rung: 5, 12, 14 Jun and the escalation on 18 Jun to salford_cc's senior
+#   contact. gmp 1 early (Tue 18 Jun), college 3 early (Fri 14 Jun, after the -5 rung of
+#   12 Jun), yot 2 late (Fri 21 Jun, answered at 08:30 before that day's +2 rung).
+#   Reminders: -5 to the 5 priority returns, 0 to yot, and the LSCB report's 3: 9.
 # - JSNA: srft 8 early (Fri 18 Oct), academies 4 late (Tue 5 Nov, before that day's
 #   escalation), jcp never. Reminders: -5 to 8, 0 to 2, +2 to 2 (academies, jcp): 12; the
 #   escalation to jcp alone.
@@ -165,6 +172,7 @@ SALFORD = Year(
         ("2013-06-05 Wed 09:00", "membership_review", "papers"),
         ("2013-06-11 Tue 14:00", "membership_review", "meeting"),
         ("2013-06-12 Wed 09:00", "cypp_annual_review", "reminder:before_5"),
+        ("2013-06-12 Wed 17:00", "cypp_annual_review", "deadline:lscb_annual_report"),
         ("2013-06-19 Wed 09:00", "cypp_annual_review", "reminder:on_the_day"),
         ("2013-06-19 Wed 17:00", "cypp_annual_review", "deadline"),
         ("2013-06-21 Fri 09:00", "cypp_annual_review", "reminder:overdue_2"),
@@ -194,8 +202,8 @@ SALFORD = Year(
             "reminders": 13 + 3 + 2, "escalations": 1, "drafts": 1, "notifications": 10,
         },
         "cypp_annual_review": {
-            "requests": 6, "on_time": 5, "late": 1, "missing": 0,
-            "reminders": 6 + 1, "escalations": 0, "drafts": 1, "notifications": 7 + 10,
+            "requests": 6, "on_time": 4, "late": 2, "missing": 0,
+            "reminders": 5 + 1 + 3, "escalations": 1, "drafts": 1, "notifications": 7 + 10,
         },
         "joint_needs_analysis": {
             "requests": 9, "on_time": 7, "late": 1, "missing": 1,
@@ -207,10 +215,10 @@ SALFORD = Year(
     # the officer's report at the two cut-offs with a partner missing.
     emails={
         "request": 28,
-        "reminder:before_5": 13 + 6 + 8,
-        "reminder:on_the_day": 3 + 1 + 2,
-        "reminder:overdue_2": 2 + 0 + 2,
-        "escalation:escalate_4": 1 + 0 + 1,
+        "reminder:before_5": 13 + (5 + 1) + 8,
+        "reminder:on_the_day": 3 + (1 + 1) + 2,
+        "reminder:overdue_2": 2 + 1 + 2,
+        "escalation:escalate_4": 1 + 1 + 1,
         "receipt": 27,
         "papers": 37,
         "forward_plan": 1,
@@ -222,7 +230,11 @@ SALFORD = Year(
         ("reminder:on_the_day", D(2013, 5, 28)): 3,
         ("reminder:overdue_2", D(2013, 5, 30)): 2,
         ("escalation:escalate_4", D(2013, 6, 3)): 1,
-        ("reminder:before_5", D(2013, 6, 12)): 6,
+        ("reminder:before_5", D(2013, 6, 5)): 1,  # the LSCB report's own rungs
+        ("reminder:on_the_day", D(2013, 6, 12)): 1,
+        ("reminder:overdue_2", D(2013, 6, 14)): 1,
+        ("escalation:escalate_4", D(2013, 6, 18)): 1,
+        ("reminder:before_5", D(2013, 6, 12)): 5,
         ("reminder:on_the_day", D(2013, 6, 19)): 1,
         ("reminder:before_5", D(2013, 10, 23)): 8,
         ("reminder:on_the_day", D(2013, 10, 30)): 2,
@@ -231,7 +243,7 @@ SALFORD = Year(
     },
     receipts={
         D(2013, 5, 17): 1, D(2013, 5, 28): 10, D(2013, 5, 29): 1, D(2013, 5, 31): 1,
-        D(2013, 6, 14): 1, D(2013, 6, 19): 4, D(2013, 6, 21): 1,
+        D(2013, 6, 14): 1, D(2013, 6, 18): 1, D(2013, 6, 19): 3, D(2013, 6, 21): 1,
         D(2013, 10, 18): 1, D(2013, 10, 30): 6, D(2013, 11, 5): 1,
     },
     missing_reports=[D(2013, 6, 5), D(2013, 11, 14)],
@@ -247,6 +259,7 @@ SALFORD = Year(
     ],
     escalated={
         (D(2013, 6, 3), "julie.ward@manchesterfire.example.gov.uk", SALFORD_MANAGER),
+        (D(2013, 6, 18), "barbara.spicer@salford.example.gov.uk", SALFORD_MANAGER),
         (D(2013, 11, 5), "richard.kay@jcp.example.gov.uk", SALFORD_MANAGER),
     },
     shared_request=(D(2013, 4, 15), "chloe.ryan@salford.example.gov.uk", 2),
@@ -278,7 +291,8 @@ SALFORD = Year(
 #   day). Deadline 15 working days before: 14, 13, 10, 9, 8, 7, 6, 3, 2, 1 Jul, 30, 29, 26,
 #   25, 24 Jun -> Wed 24 Jun. Rungs: -10 = 23, 22, 19, 18, 17, 16, 15, 12, 11, 10 ->
 #   Wed 10 Jun; -3 = 23, 22, 19 -> Fri 19 Jun; 0 = 24 Jun; +3 = 25, 26, 29 -> Mon 29 Jun.
-#   Cut-off: 14, 13, 10, 9 -> Thu 9 Jul = papers (15 Jul - 6).
+#   Cut-off 5 working days after the deadline: 25, 26, 29, 30 Jun, 1 Jul -> Wed 1 Jul;
+#   drafted and approved then, the papers wait for their day, Thu 9 Jul (15 Jul - 6).
 # - Conference Thu 15 Oct 09:30.
 # - Needs analysis -> Executive Group Wed 20 Jan 2016. Request Thu 1 Oct. Deadline 25
 #   working days before, across Christmas: 19, 18, 15, 14, 13, 12, 11, 8, 7, 6, 5, 4 Jan
@@ -338,7 +352,7 @@ CAMBRIDGESHIRE = Year(
         ("2015-06-24 Wed 09:00", "membership_review", "reminder:on_the_day"),
         ("2015-06-24 Wed 17:00", "membership_review", "deadline"),
         ("2015-06-29 Mon 09:00", "membership_review", "escalation:escalate_3"),
-        ("2015-07-09 Thu 09:00", "membership_review", "cutoff"),
+        ("2015-07-01 Wed 09:00", "membership_review", "cutoff"),
         ("2015-07-09 Thu 09:00", "membership_review", "papers"),
         ("2015-07-15 Wed 14:00", "membership_review", "meeting"),
         ("2015-10-01 Thu 09:00", "joint_needs_analysis", "request"),
@@ -408,7 +422,7 @@ CAMBRIDGESHIRE = Year(
         D(2015, 12, 2): 1, D(2015, 12, 9): 1, D(2015, 12, 11): 6, D(2015, 12, 14): 1,
         D(2015, 12, 18): 1, D(2015, 12, 23): 1,
     },
-    missing_reports=[D(2015, 7, 9), D(2016, 1, 14)],
+    missing_reports=[D(2015, 7, 1), D(2016, 1, 14)],
     papers=[
         ("Membership of the new Children's Trust Executive Group", D(2015, 7, 9),
          CAMBS_GROUP | {"angela.dickinson@huntingdonshire.example.gov.uk"}),
@@ -447,6 +461,10 @@ CAMBRIDGESHIRE = Year(
 #   Deadline 10 working days before: 12, 11, 8, 7, 6, 5 May (4 May a bank holiday), 1 May,
 #   30, 29, 28 Apr -> Tue 28 Apr. Rungs: -5 = 27, 24, 23, 22, 21 -> Tue 21 Apr; 0 = 28 Apr;
 #   +3 = 29, 30 Apr, 1 May -> Fri 1 May. Cut-off and papers Thu 7 May.
+# - Child poverty action report, published. Request Mon 20 Apr; deadline Fri 29 May; rungs
+#   -5 = 28, 27, 26, 22, 21 (25 May closed) -> Thu 21 May; 0 = 29 May; +3 = 1, 2, 3 Jun ->
+#   Wed 3 Jun; cut-off 5 working days after the deadline -> Fri 5 Jun. Publication "06-15":
+#   15 June 2026 is closed in Scotland, so earlier to Fri 12 Jun.
 # - Needs assessment -> 13 Jan. Request Thu 1 Oct. Deadline "11-30", St Andrew's Day:
 #   earlier to Fri 27 Nov. Rungs: -5 = 26, 25, 24, 23, 20 -> Fri 20 Nov; 0 = 27 Nov; +3 =
 #   1, 2, 3 Dec (30 Nov closed) -> Thu 3 Dec. Cut-off and papers Thu 7 Jan.
@@ -454,12 +472,15 @@ CAMBRIDGESHIRE = Year(
 #   later to Tue 5 Jan. Deadline 15 working days before 10 Mar: 9, 8, 5, 4, 3, 2, 1 Mar,
 #   26, 25, 24, 23, 22, 19, 18, 17 Feb -> Wed 17 Feb. Rungs: -5 = 16, 15, 12, 11, 10 ->
 #   Wed 10 Feb; 0 = 17 Feb; +3 = 18, 19, 22 -> Mon 22 Feb. Cut-off and papers Thu 4 Mar.
-# Asked: membership all 8; the needs assessment the 5 of its categories (council,
+# Asked: membership all 8; the action report 4 (council, health_board, sds, tsi); the needs
+# assessment the 5 of its categories (council,
 # health_board, police, sds, scra); the annual report the 3 leads (council, health_board,
 # police).
 # Scenario:
 # - membership: police 2 late (Thu 30 Apr), fire never. Reminders: -5 to 8, 0 to 2: 10;
 #   the escalation to fire alone. On time 6, late 1, missing 1.
+# - action report: tsi 1 late (Mon 1 Jun). Reminders 4 + 1 = 5. Published on 12 Jun: the
+#   public has no members or clerk, so the officer alone is told.
 # - needs: health_board 1 late: the working day after Fri 27 Nov is Tue 1 Dec (St
 #   Andrew's Day); scra never. Reminders 5 + 2 = 7; the escalation to scra alone.
 # - annual report: council 2 early (Mon 15 Feb, after -5), police 1 late (Thu 18 Feb).
@@ -484,6 +505,7 @@ STRATHMORE = Year(
                    D(2027, 1, 1), D(2027, 1, 4), D(2027, 3, 26)],
     timeline=[
         ("2026-04-06 Mon 09:00", "membership_review", "request"),
+        ("2026-04-20 Mon 09:00", "child_poverty_action_report", "request"),
         ("2026-04-21 Tue 09:00", "membership_review", "reminder:before_5"),
         ("2026-04-28 Tue 09:00", "membership_review", "reminder:on_the_day"),
         ("2026-04-28 Tue 17:00", "membership_review", "deadline"),
@@ -491,6 +513,12 @@ STRATHMORE = Year(
         ("2026-05-07 Thu 09:00", "membership_review", "cutoff"),
         ("2026-05-07 Thu 09:00", "membership_review", "papers"),
         ("2026-05-13 Wed 10:00", "membership_review", "meeting"),
+        ("2026-05-21 Thu 09:00", "child_poverty_action_report", "reminder:before_5"),
+        ("2026-05-29 Fri 09:00", "child_poverty_action_report", "reminder:on_the_day"),
+        ("2026-05-29 Fri 17:00", "child_poverty_action_report", "deadline"),
+        ("2026-06-03 Wed 09:00", "child_poverty_action_report", "escalation:escalate_3"),
+        ("2026-06-05 Fri 09:00", "child_poverty_action_report", "cutoff"),
+        ("2026-06-12 Fri 09:00", "child_poverty_action_report", "publish"),
         ("2026-10-01 Thu 09:00", "joint_needs_analysis", "request"),
         ("2026-11-20 Fri 09:00", "joint_needs_analysis", "reminder:before_5"),
         ("2026-11-27 Fri 09:00", "joint_needs_analysis", "reminder:on_the_day"),
@@ -513,6 +541,10 @@ STRATHMORE = Year(
             "requests": 8, "on_time": 6, "late": 1, "missing": 1,
             "reminders": 8 + 2, "escalations": 1, "drafts": 1, "notifications": 7,
         },
+        "child_poverty_action_report": {
+            "requests": 4, "on_time": 3, "late": 1, "missing": 0,
+            "reminders": 4 + 1, "escalations": 0, "drafts": 1, "notifications": 1,
+        },
         "joint_needs_analysis": {
             "requests": 5, "on_time": 3, "late": 1, "missing": 1,
             "reminders": 5 + 2, "escalations": 1, "drafts": 1, "notifications": 7,
@@ -522,22 +554,26 @@ STRATHMORE = Year(
             "reminders": 3 + 1, "escalations": 0, "drafts": 1, "notifications": 7,
         },
     },
-    # Requests 8 + 5 + 3, the rungs, receipts 7 + 4 + 3, papers 3 x 7 and the officer's
-    # report at the two cut-offs with a partner missing.
+    # Requests 8 + 4 + 5 + 3, the rungs, receipts 7 + 4 + 4 + 3, papers 3 x 7, the
+    # publication's one email and the officer's report at the two cut-offs with a partner
+    # missing.
     emails={
-        "request": 16,
-        "reminder:before_5": 8 + 5 + 3,
-        "reminder:on_the_day": 2 + 2 + 1,
+        "request": 20,
+        "reminder:before_5": 8 + 4 + 5 + 3,
+        "reminder:on_the_day": 2 + 1 + 2 + 1,
         "escalation:escalate_3": 1 + 1,
-        "receipt": 14,
+        "receipt": 18,
         "papers": 21,
+        "publication": 1,
         "missing_report": 2,
     },
-    requests={D(2026, 4, 6): 8, D(2026, 10, 1): 5, D(2027, 1, 5): 3},
+    requests={D(2026, 4, 6): 8, D(2026, 4, 20): 4, D(2026, 10, 1): 5, D(2027, 1, 5): 3},
     rungs={
         ("reminder:before_5", D(2026, 4, 21)): 8,
         ("reminder:on_the_day", D(2026, 4, 28)): 2,
         ("escalation:escalate_3", D(2026, 5, 1)): 1,
+        ("reminder:before_5", D(2026, 5, 21)): 4,
+        ("reminder:on_the_day", D(2026, 5, 29)): 1,
         ("reminder:before_5", D(2026, 11, 20)): 5,
         ("reminder:on_the_day", D(2026, 11, 27)): 2,
         ("escalation:escalate_3", D(2026, 12, 3)): 1,
@@ -545,7 +581,7 @@ STRATHMORE = Year(
         ("reminder:on_the_day", D(2027, 2, 17)): 1,
     },
     receipts={
-        D(2026, 4, 28): 6, D(2026, 4, 30): 1,
+        D(2026, 4, 28): 6, D(2026, 4, 30): 1, D(2026, 5, 29): 3, D(2026, 6, 1): 1,
         D(2026, 11, 27): 3, D(2026, 12, 1): 1,
         D(2027, 2, 15): 1, D(2027, 2, 17): 1, D(2027, 2, 18): 1,
     },
@@ -561,6 +597,8 @@ STRATHMORE = Year(
     },
     shared_request=None,
     drafts_say={"joint_needs_analysis": ["Scottish Children's Reporter Administration"]},
+    published=(D(2026, 6, 12), "childrens.planning@strathmore.example.gov.scot",
+               "strathmore/2026/child_poverty_action_report-v1.html"),
 )
 
 YEARS = {y.config: y for y in (SALFORD, CAMBRIDGESHIRE, STRATHMORE)}
@@ -692,3 +730,14 @@ def test_each_draft_says_what_its_returns_said(sim: Simulated) -> None:
         text = next((sim.out / "drafts").glob(f"{process}-{sim.expected.year}-v*.md")).read_text()
         for line in lines:
             assert line in text, (process, line)
+
+
+def test_a_publication_is_written_and_announced_on_its_day(sim: Simulated) -> None:
+    announced = [(_day(m), str(m["To"])) for m in _messages(sim.out)
+                 if _kind(m) == "publication"]
+    if sim.expected.published is None:
+        assert announced == []
+        return
+    day, to, document = sim.expected.published
+    assert announced == [(day, to)]
+    assert (sim.out / "public" / document).is_file()
