@@ -62,7 +62,8 @@ def scripted_returns(cfg: TrustConfig, year: int) -> list[ScriptedReturn]:
                 behaviour, wd = _behaviour(cfg, pid, partner)
                 out.append(
                     ScriptedReturn(
-                        answer_day(dates, behaviour, wd, for_trust(cfg)), pid, partner, spec.id,
+                        answer_day(dates.for_return(spec.id), behaviour, wd, for_trust(cfg)),
+                        pid, partner, spec.id,
                         behaviour,
                     )
                 )
@@ -85,6 +86,8 @@ def days_to_visit(cfg: TrustConfig, year: int) -> list[pendulum.Date]:
             if at is not None:
                 days.add(at.date())
         days.update(dates.rungs.values())
+        for own in dates.returns.values():  # returns with deadlines of their own
+            days.update([own.deadline.date(), own.cutoff.date(), *own.rungs.values()])
         days.update(at.date() for stop in dates.stops  # a route's later papers, forward plan
                     for at in (stop.papers, stop.meeting, stop.forward_plan) if at is not None)
     days.update(r.day for r in scripted_returns(cfg, year) if r.day is not None)

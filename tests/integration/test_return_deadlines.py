@@ -29,6 +29,7 @@ from trustcycle.calendar.timeline import resolve_year, timeline
 from trustcycle.config import ConfigError
 from trustcycle.db import Database
 from trustcycle.db.models import ContributionRequest, Reminder
+from trustcycle.simulation import days_to_visit, scripted_returns
 from trustcycle.trust import load_config
 
 LONDON = "Europe/London"
@@ -150,3 +151,11 @@ def test_the_calendar_file_names_the_return_and_its_own_deadline(tmp_path: Path)
         "Deadline for Your attendance record: Review of Trust membership")
     assert event.decoded("DTSTART") == pendulum.datetime(2026, 5, 20, 17, tz=LONDON)
     assert "Returns due by 5pm on 20 May 2026." in str(event["DESCRIPTION"])
+
+
+def test_the_simulation_answers_by_and_visits_each_returns_own_dates(tmp_path: Path) -> None:
+    cfg = load_config(_with_attendance(tmp_path / "config", {"date": date(2026, 5, 20)}))
+    answers = {(r.return_id, r.day) for r in scripted_returns(cfg, 2026)}
+    assert answers == {("representation", date(2026, 5, 13)), ("attendance", date(2026, 5, 20))}
+    visited = days_to_visit(cfg, 2026)
+    assert {date(2026, 5, 22), date(2026, 5, 27), date(2026, 5, 28)} <= set(visited)
