@@ -279,3 +279,28 @@ def test_a_chase_run_every_day_sends_every_rung_on_its_own_day(
         if opened < r.day < cutoff and not any(o.day == r.day and o.index > r.index for o in rungs)
     ]
     assert sent == expected
+
+
+SPANS = st.tuples(
+    st.sampled_from([("two", 2), ("three", 3), ("four", 4), ("six", 6)]),
+    st.integers(min_value=1, max_value=12),
+    st.lists(st.integers(min_value=1, max_value=12), max_size=3, unique=True),
+)
+
+
+@given(SPANS)
+def test_every_n_months_from_a_month_except_some_is_the_models_months(
+    drawn: tuple[tuple[str, int], int, list[int]],
+) -> None:
+    (word, step), first, left_out = drawn
+    model = {(first - 1 + k * step) % 12 + 1 for k in range(12 // step)}  # round the year
+    text = f"second Tuesday every {word} months from {MONTHS[first - 1]}"
+    if left_out:
+        text += " except " + ", ".join(MONTHS[m - 1] for m in left_out)
+    if not set(left_out) <= model or not model - set(left_out):
+        try:
+            parse_rule(text)
+        except ValueError:
+            return  # a month without a meeting, or none left: refused, never guessed
+        raise AssertionError(f"{text!r} was accepted")
+    assert parse_rule(text).months == tuple(sorted(model - set(left_out)))
