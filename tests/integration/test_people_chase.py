@@ -6,6 +6,8 @@ crash between the letter and its commit send nothing twice."""
 from __future__ import annotations
 
 import re
+import threading
+import time
 from collections import Counter
 from datetime import date
 from pathlib import Path
@@ -14,14 +16,19 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from flows.chase_returns import ChaseSummary, chase_returns
 from tests.clocks import use_database, wall_clock
 from tests.integration.test_chase_fixtures import MANAGER, contact, senior, write_config
 from tests.plugins.smtp_sink import Received, SmtpTestServer
 from trustcycle.calendar.clock import FixedClock, use_clock
-from trustcycle.chasing.requests import open_due_requests, record_rungs, select_due
+from trustcycle.chasing.requests import (
+    LetterRace,
+    open_due_requests,
+    record_rungs,
+    select_due,
+)
 from trustcycle.db import Database
 from trustcycle.db.apply import apply_config
 from trustcycle.db.models import OutboxMessage, Reminder
@@ -147,4 +154,58 @@ def test_a_crash_before_the_commit_leaves_nothing_and_the_rerun_sends_one_letter
         assert session.scalar(select(func.count()).select_from(Reminder)) == 5
     assert sorted(a for m in letters for a in m.to_addrs) == sorted(
         [SHARED, contact("charlie"), contact("delta"), contact("echo")])
+    db.dispose()
+
+
+def test_a_letter_a_parallel_run_half_sent_rolls_back_and_each_rung_goes_once(
+    tmp_path: Path, pg_url: str
+) -> None:
+    # PostgreSQL does not serialise two runs as SQLite's BEGIN IMMEDIATE does: another run
+    # sends bravo's rung between our check and our insert. Our letter for alpha and bravo
+    # must not go (bravo twice); the retry sends alpha's rung alone.
+    cfg = load_config(write_shared_config(tmp_path / "config"))
+    db = Database.from_url(pg_url)
+    opened = FixedClock.on(date(2026, 4, 27)).now()
+    with use_clock(FixedClock(opened)), db.sessions.begin() as session:
+        apply_config(session, cfg, actor="test")
+        open_due_requests(session, cfg, now=opened)
+    now = FixedClock.on(date(2026, 5, 1)).now()
+    with db.sessions() as session:
+        due = select_due(session, cfg, today=now.date()).due
+    other = db.sessions()
+    with use_clock(FixedClock(now)):
+        assert len(record_rungs(other, cfg, [d for d in due if d.request.partner == "bravo"],
+                                now=now)) == 1  # not committed yet
+    outcome: dict[str, object] = {}
+
+    def ours() -> None:
+        try:
+            with use_clock(FixedClock(now)), db.sessions.begin() as session:
+                outcome["queued"] = record_rungs(session, cfg, due, now=now)
+        except LetterRace as exc:
+            outcome["race"] = exc
+
+    thread = threading.Thread(target=ours)
+    thread.start()
+    waiting = text("SELECT count(*) FROM pg_stat_activity "
+                   "WHERE wait_event_type = 'Lock' AND datname = current_database()")
+    deadline = time.monotonic() + 60
+    with db.sessions() as probe:
+        while not probe.scalar(waiting) and thread.is_alive():
+            assert time.monotonic() < deadline, "our run never waited on the other's rows"
+            time.sleep(0.05)
+            probe.rollback()
+    other.commit()
+    other.close()
+    thread.join(timeout=60)
+    assert not thread.is_alive() and isinstance(outcome.get("race"), LetterRace)
+    with use_clock(FixedClock(now)), db.sessions.begin() as session:  # the retry
+        assert len(record_rungs(session, cfg, due, now=now)) == 4
+    with db.sessions() as session:
+        rungs = Counter(session.scalars(select(Reminder.contribution_request_id)))
+        letters = session.scalars(select(OutboxMessage).where(
+            OutboxMessage.kind == "reminder:before_7")).all()
+    assert len(rungs) == 5 and set(rungs.values()) == {1}
+    assert sorted(a for m in letters for a in m.to_addrs) == sorted(
+        [SHARED, SHARED, contact("charlie"), contact("delta"), contact("echo")])
     db.dispose()
