@@ -6,6 +6,7 @@ bounded saying so."""
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -216,3 +217,23 @@ def test_a_measure_linked_to_a_need_it_names_in_other_words_keeps_the_partners_w
         "Need: Children in low income families (%)":
             "Benefit checks at birth registration (need named: low income families)",
         "Need: Free school meals take-up (%)": "Free school meal auto-enrolment"}
+
+
+def test_a_lead_owing_a_report_too_keeps_its_ratings_and_the_report_is_titled() -> None:
+    # Salford: the council leads two priorities and its seat (the LSCB's Independent Chair)
+    # owes the Board's annual report to the same CYPP review.
+    salford = load_config(Path(__file__).resolve().parents[2] / "config" / "examples"
+                          / "salford-2013")
+    led = [k for k, p in salford.priorities.items() if p.lead_partner == "salford_cc"]
+    ratings = {"priorities": [{"priority": k, "rag": "green", "narrative": f"{k} on track."}
+                              for k in led]}
+    returns = [received("cypp_annual_review", "salford_cc", "priority_progress", ratings),
+               received("cypp_annual_review", "salford_cc", "lscb_annual_report",
+                        {"notes": "Safeguarding in Salford 2012-13: 3 serious case reviews."})]
+    rows = {r["id"]: r for r in cypp.rated(salford, complete(salford, "cypp_annual_review",
+                                                             returns))}
+    assert [(rows[k]["rag"], rows[k]["narrative"]) for k in led] == [
+        ("green", f"{k} on track.") for k in led]
+    assert cypp.comments(salford, returns) == [
+        "Salford City Council (Children's Services), The Safeguarding Children Board's annual "
+        "report: Safeguarding in Salford 2012-13: 3 serious case reviews."]

@@ -29,17 +29,32 @@ def against_target(value: float | None, indicator: schema.Indicator | None) -> s
     return "met" if good else "not met"
 
 
+def _asks_leads(cfg: TrustConfig, rec: ReturnRecord) -> bool:
+    """Whether the return is the one the process asks of the priorities' leads."""
+    proc = cfg.processes.get(rec.process)
+    return proc is not None and any(r.id == rec.return_id and r.asked_of.leads
+                                    for r in proc.returns)
+
+
 def rated(cfg: TrustConfig, records: list[ReturnRecord]) -> list[dict[str, str]]:
-    """One row per configured priority, in configuration order."""
-    by_partner: dict[str, ReturnRecord] = {}
+    """One row per configured priority, in configuration order. A lead may owe the process
+    two returns (its priorities, and a report asked of a seat it holds): a priority is read
+    from the first of them that rates it, never lost to the other."""
+    entries: dict[str, dict[str, dict[str, object]]] = {}
+    returned: set[str] = set()  # partners whose priorities return came in
     for rec in records:
-        if rec.received:
-            by_partner[rec.partner] = rec
+        if not rec.received:
+            continue
+        found = pl.priority_entries(rec.payload)
+        if found or _asks_leads(cfg, rec):
+            returned.add(rec.partner)
+        for key, entry in found.items():
+            entries.setdefault(rec.partner, {}).setdefault(key, entry)
     out = []
     for key, pri in cfg.priorities.items():
         lead = cfg.partners[pri.lead_partner].name
-        rec = by_partner.get(pri.lead_partner)
-        entry = pl.priority_entries(rec.payload).get(key) if rec else None
+        entry = entries.get(pri.lead_partner, {}).get(key)
+        came = pri.lead_partner in returned
         ind = pri.indicator
         row = {"id": key, "title": pri.title, "lead": lead,
                "indicator": ind.name if ind else "No indicator",
@@ -47,7 +62,7 @@ def rated(cfg: TrustConfig, records: list[ReturnRecord]) -> list[dict[str, str]]
                "rag": MISSING, "value": "", "status": "", "narrative": "", "risks": "",
                "changes": ""}
         if entry is None:
-            row["narrative"] = "Return missing" if rec is None else "Not reported in the return"
+            row["narrative"] = "Not reported in the return" if came else "Return missing"
         else:
             value = pl.number(entry.get("value"))
             row |= {
@@ -96,10 +111,18 @@ def contributions(cfg: TrustConfig, records: list[ReturnRecord]
 
 
 def comments(cfg: TrustConfig, records: list[ReturnRecord]) -> list[str]:
-    """'Partner: comments' for each received return that has some."""
-    return [f"{cfg.partners[r.partner].name if r.partner in cfg.partners else r.partner}: "
-            f"{pl.text(r.payload, 'notes')}"
-            for r in records if r.received and pl.text(r.payload, "notes")]
+    """'Partner: comments' for each received return that has some (with the return's title
+    when the process asks more than one)."""
+    out = []
+    for r in records:
+        if not (r.received and pl.text(r.payload, "notes")):
+            continue
+        who = cfg.partners[r.partner].name if r.partner in cfg.partners else r.partner
+        specs = cfg.processes[r.process].returns if r.process in cfg.processes else []
+        title = next((s.title for s in specs if s.id == r.return_id), r.return_id)
+        out.append(f"{who}{f', {title}' if len(specs) > 1 else ''}: "
+                   f"{pl.text(r.payload, 'notes')}")
+    return out
 
 
 def counts(rows: list[dict[str, str]]) -> dict[str, int]:
