@@ -287,20 +287,6 @@ def rung_message(cfg: TrustConfig, view: RequestView, rung: RungDay, *, now: dat
     return reminder_message(cfg, view, rung, now=now, to=to)
 
 
-def rung_message_or_fault(
-    cfg: TrustConfig, view: RequestView, rung: RungDay, *, now: datetime
-) -> NewEmail | MailFault:
-    """A rung's email, or the fault that keeps it from being built."""
-    return built_or_fault(lambda: rung_message(cfg, view, rung, now=now), view, rung.name, now=now)
-
-
-def request_message_or_fault(
-    cfg: TrustConfig, view: RequestView, *, now: datetime
-) -> NewEmail | MailFault:
-    """A request's opening email, or the fault that keeps it from being built."""
-    return built_or_fault(lambda: request_message(cfg, view, now=now), view, "request", now=now)
-
-
 def reminder_email(
     session: Session, cfg: TrustConfig, view: RequestView, rung: RungDay, *, now: datetime
 ) -> OutboxMessage:
