@@ -103,12 +103,11 @@ class Year:
 #   youth_council, fire), +2 to 2 (youth_council, fire): 18, and as many emails (Chloe
 #   is chased for youth_council alone); the escalation to fire alone. On time 11, late 2,
 #   missing 1.
-# - CYPP: salford_cc answers both its returns on the process's deadline day, 19 Jun (the
-#   simulator answers by the process's deadline), so the LSCB report is late and its chair
-#   has every rung: 5, 12, 14 Jun and the escalation on 18 Jun to salford_cc's senior
-#   contact. gmp 1 early (Tue 18 Jun), college 3 early (Fri 14 Jun, after the -5 rung of
+# - CYPP: salford_cc answers each of its returns on that return's deadline day: the LSCB
+#   report on 12 Jun (its chair has had only its -5 rung, on 5 Jun), its priorities on
+#   19 Jun. gmp 1 early (Tue 18 Jun), college 3 early (Fri 14 Jun, after the -5 rung of
 #   12 Jun), yot 2 late (Fri 21 Jun, answered at 08:30 before that day's +2 rung).
-#   Reminders: -5 to the 5 priority returns, 0 to yot, and the LSCB report's 3: 9.
+#   Reminders: -5 to the 5 priority returns, 0 to yot, and the LSCB report's -5: 7.
 # - JSNA: srft 8 early (Fri 18 Oct), academies 4 late (Tue 5 Nov, before that day's
 #   escalation), jcp never. Reminders: -5 to 8, 0 to 2, +2 to 2 (academies, jcp): 12; the
 #   escalation to jcp alone.
@@ -202,8 +201,8 @@ SALFORD = Year(
             "reminders": 13 + 3 + 2, "escalations": 1, "drafts": 1, "notifications": 10,
         },
         "cypp_annual_review": {
-            "requests": 6, "on_time": 4, "late": 2, "missing": 0,
-            "reminders": 5 + 1 + 3, "escalations": 1, "drafts": 1, "notifications": 7 + 10,
+            "requests": 6, "on_time": 5, "late": 1, "missing": 0,
+            "reminders": 5 + 1 + 1, "escalations": 0, "drafts": 1, "notifications": 7 + 10,
         },
         "joint_needs_analysis": {
             "requests": 9, "on_time": 7, "late": 1, "missing": 1,
@@ -216,9 +215,9 @@ SALFORD = Year(
     emails={
         "request": 28,
         "reminder:before_5": 13 + (5 + 1) + 8,
-        "reminder:on_the_day": 3 + (1 + 1) + 2,
-        "reminder:overdue_2": 2 + 1 + 2,
-        "escalation:escalate_4": 1 + 1 + 1,
+        "reminder:on_the_day": 3 + 1 + 2,
+        "reminder:overdue_2": 2 + 0 + 2,
+        "escalation:escalate_4": 1 + 0 + 1,
         "receipt": 27,
         "papers": 37,
         "forward_plan": 1,
@@ -230,10 +229,7 @@ SALFORD = Year(
         ("reminder:on_the_day", D(2013, 5, 28)): 3,
         ("reminder:overdue_2", D(2013, 5, 30)): 2,
         ("escalation:escalate_4", D(2013, 6, 3)): 1,
-        ("reminder:before_5", D(2013, 6, 5)): 1,  # the LSCB report's own rungs
-        ("reminder:on_the_day", D(2013, 6, 12)): 1,
-        ("reminder:overdue_2", D(2013, 6, 14)): 1,
-        ("escalation:escalate_4", D(2013, 6, 18)): 1,
+        ("reminder:before_5", D(2013, 6, 5)): 1,  # the LSCB report's own -5 rung
         ("reminder:before_5", D(2013, 6, 12)): 5,
         ("reminder:on_the_day", D(2013, 6, 19)): 1,
         ("reminder:before_5", D(2013, 10, 23)): 8,
@@ -243,7 +239,8 @@ SALFORD = Year(
     },
     receipts={
         D(2013, 5, 17): 1, D(2013, 5, 28): 10, D(2013, 5, 29): 1, D(2013, 5, 31): 1,
-        D(2013, 6, 14): 1, D(2013, 6, 18): 1, D(2013, 6, 19): 3, D(2013, 6, 21): 1,
+        D(2013, 6, 12): 1, D(2013, 6, 14): 1, D(2013, 6, 18): 1, D(2013, 6, 19): 2,
+        D(2013, 6, 21): 1,
         D(2013, 10, 18): 1, D(2013, 10, 30): 6, D(2013, 11, 5): 1,
     },
     missing_reports=[D(2013, 6, 5), D(2013, 11, 14)],
@@ -259,15 +256,14 @@ SALFORD = Year(
     ],
     escalated={
         (D(2013, 6, 3), "julie.ward@manchesterfire.example.gov.uk", SALFORD_MANAGER),
-        (D(2013, 6, 18), "barbara.spicer@salford.example.gov.uk", SALFORD_MANAGER),
         (D(2013, 11, 5), "richard.kay@jcp.example.gov.uk", SALFORD_MANAGER),
     },
     shared_request=(D(2013, 4, 15), "chloe.ryan@salford.example.gov.uk", 2),
     drafts_say={
-        # the LSCB chair's report, owed by salford_cc, received on the deadline day
+        # the LSCB chair's report, owed by salford_cc, received on its own deadline day
         "cypp_annual_review": [
             "| Salford City Council (Children's Services) | The Safeguarding Children Board's"
-            " annual report | Received | 1 | 19 June 2013 |",
+            " annual report | Received | 1 | 12 June 2013 |",
         ],
         "membership_review": ["Greater Manchester Fire and Rescue Service (Salford)"],
     },
