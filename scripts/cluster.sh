@@ -103,6 +103,9 @@ free_port() {
 start() {
   mkdir -p "$DIR"
   if running "$DIR/server.pid"; then log "already running ($DIR/server.pid): stop it first"; exit 1; fi
+  # A start that fails half way (a trust refused by deploy, a server that never answers)
+  # stops what it had started: nothing is left running without a way to find it.
+  trap 'log "start failed: stopping what was started"; stop' ERR
   start_postgres
   port=${CLUSTER_PORT:-4200}
   [ "$port" != 0 ] || port=$(free_port)
