@@ -11,7 +11,12 @@ from tasks.chase import connect_database, load_trust_config
 from tasks.mail import deliver_outbox
 from tasks.returns import record_return_version, waive_one_return
 from trustcycle.calendar import clock
-from trustcycle.chasing.return_shapes import ReturnPayload, kind_problem, stored_payload
+from trustcycle.chasing.return_shapes import (
+    ReturnPayload,
+    kind_problem,
+    read_payload,
+    stored_payload,
+)
 from trustcycle.chasing.returns import resolve_owed
 
 
@@ -27,7 +32,9 @@ class RecordedReturn:
     sha256: str | None
 
 
-@flow(name="record-return")
+# The payload is read by `read_payload` (one line naming the field and the rule), not by
+# Prefect's parameter validation (a multi-line report): a run form sends it as JSON.
+@flow(name="record-return", validate_parameters=False)
 def record_return(
     process_id: str,
     partner_id: str,
@@ -40,6 +47,7 @@ def record_return(
 ) -> RecordedReturn:
     """Record a new version of a return (a typed payload or a file), or waive it with a
     reason. Exactly one of the three; anything else fails before anything is stored."""
+    payload = read_payload(payload)
     given = [name for name, value in (("payload", payload), ("file_path", file_path),
                                       ("waive_reason", waive_reason)) if value]
     if len(given) != 1:

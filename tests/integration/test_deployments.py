@@ -223,8 +223,9 @@ def test_a_return_payload_is_a_typed_form_per_kind(
         if "oneOf" in payload["anyOf"][0] else {
             ref.get("$ref", "").rsplit("/", 1)[-1] for ref in payload["anyOf"]}
     assert {"RepresentationReturn", "CyppReturn", "NeedsReturn", "MeasuresReturn"} <= kinds
-    cypp = schema["definitions"]["CyppReturn"]["properties"]["priorities"]
-    assert cypp["minItems"] == 1
+    cypp = schema["definitions"]["CyppReturn"]["properties"]
+    assert {"priorities", "notes"} <= set(cypp) and "minItems" not in cypp["priorities"]
+    assert "seats" in schema["definitions"]["RepresentationReturn"]["properties"]
 
 
 def test_a_process_deployment_is_fixed_to_its_process_and_follows_the_cycle_year(
