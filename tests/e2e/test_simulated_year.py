@@ -175,6 +175,34 @@ def test_papers_reach_the_board_on_the_papers_day_not_at_the_cut_off(
         ]
 
 
+def test_each_papers_go_on_their_papers_day_and_the_strategy_is_published_on_its_day(
+    simulated: Path,
+) -> None:
+    messages = _messages(simulated)
+    papers = Counter((" ".join(str(m["Subject"]).split()).split(" for ")[0], _day(m))
+                     for m in messages if m["X-Trustcycle-Kind"] == "papers")
+    # Each approved at its cut-off (1 June, 25 June, 5 October) and sent 5 clear days
+    # before its meeting (Board 8 June, Executive 5 July and 18 October).
+    assert papers == {
+        ("Papers: Review of Trust membership against the new statutory duties",
+         pendulum.date(2010, 6, 2)): 8,
+        ("Papers: Annual Review of the Children and Young People's Plan 2007-2011",
+         pendulum.date(2010, 6, 29)): 7,
+        ("Papers: Joint Needs Analysis including the Child Poverty Needs Assessment",
+         pendulum.date(2010, 10, 12)): 7,
+    }
+    # Approved at its cut-off (21 February 2011), published on 31 March: the file in the
+    # public folder, its address mailed to the officer (the public has no clerk).
+    [published] = [m for m in messages if m["X-Trustcycle-Kind"] == "publication"]
+    assert (_day(published), str(published["To"])) == (
+        pendulum.date(2011, 3, 31), "childrens.trust@rutland.example.gov.uk")
+    folder = simulated / "public" / "rutland" / "2010"
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "child_poverty_strategy-v1.docx", "child_poverty_strategy-v1.html"]
+    assert (folder / "child_poverty_strategy-v1.html").as_uri() in published.get_body(
+        ("plain",)).get_content()  # type: ignore[union-attr]
+
+
 def test_requests_go_out_on_the_seed_days_and_the_missing_partners_are_escalated(
     simulated: Path,
 ) -> None:
