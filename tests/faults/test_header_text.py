@@ -46,14 +46,14 @@ def test_the_portal_refuses_a_line_separator_or_nel_in_a_single_line_field(char:
     _, errors = forms.validate(
         forms.Ask("membership_review", seats=[seat]),
         {
-            "seat-board-action": "change",
-            "seat-board-name": f"Eve{char}Bcc: all@x.example",
-            "seat-board-role": "Director",
-            "seat-board-email": "eve@x.example",
+            "seat-board-1-action": "change",
+            "seat-board-1-name": f"Eve{char}Bcc: all@x.example",
+            "seat-board-1-role": "Director",
+            "seat-board-1-email": "eve@x.example",
         },
         {},
     )
-    assert [e.field for e in errors] == ["seat-board-name"]
+    assert [e.field for e in errors] == ["seat-board-1-name"]
     assert errors[0].message.startswith("The representative's name must be a single line")
 
 

@@ -102,7 +102,7 @@ def test_a_cypp_return_needs_a_rating_a_value_and_a_narrative_per_priority() -> 
 def test_a_confirmed_seat_keeps_the_recorded_people() -> None:
     seat = forms.Seat("board", "Trust Board", "A. Person", "a@x.example", "Director")
     payload, errors = forms.validate(
-        forms.Ask("membership_review", seats=[seat]), {"seat-board-action": "confirm"}, {}
+        forms.Ask("membership_review", seats=[seat]), {"seat-board-1-action": "confirm"}, {}
     )
     assert errors == []
     assert payload["seats"][0]["representative"]["email"] == "a@x.example"
@@ -113,14 +113,14 @@ def test_a_header_injection_attempt_in_a_name_is_refused() -> None:
     _, errors = forms.validate(
         forms.Ask("membership_review", seats=[seat]),
         {
-            "seat-board-action": "change",
-            "seat-board-name": "Eve\r\nBcc: all@x.example",
-            "seat-board-role": "Director",
-            "seat-board-email": "eve@x.example",
+            "seat-board-1-action": "change",
+            "seat-board-1-name": "Eve\r\nBcc: all@x.example",
+            "seat-board-1-role": "Director",
+            "seat-board-1-email": "eve@x.example",
         },
         {},
     )
-    assert [e.field for e in errors] == ["seat-board-name"]
+    assert [e.field for e in errors] == ["seat-board-1-name"]
 
 
 def test_the_latest_version_prefills_the_form() -> None:

@@ -49,7 +49,9 @@ class PriorityAsk:
 
 @dataclass(frozen=True)
 class Seat:
-    """A seat the partner holds on a body, as currently recorded."""
+    """A seat the partner holds on a body, as currently recorded. `index` counts the
+    partner's seats on that body (1, 2, ... in configuration order): a partner may hold two
+    seats on one body, so the form's fields are keyed per seat, not per body."""
 
     body: str
     body_name: str
@@ -59,6 +61,12 @@ class Seat:
     deputy_name: str = ""
     deputy_email: str = ""
     term_end: str = ""
+    index: int = 1
+
+    @property
+    def key(self) -> str:
+        """The prefix of this seat's form fields, e.g. `seat-board-2` (ids have no '-')."""
+        return f"seat-{self.body}-{self.index}"
 
 
 @dataclass(frozen=True)
@@ -173,9 +181,10 @@ def validate(
 def _membership(ask: Ask, check: _Checker) -> dict[str, Any]:
     seats = []
     for seat in ask.seats:
-        key = f"seat-{seat.body}"
+        key = seat.key
         action = check.choice(
-            f"{key}-action", f"whether {seat.body_name} is unchanged", ("confirm", "change")
+            f"{key}-action", f"whether your {seat.role} seat on {seat.body_name} is unchanged",
+            ("confirm", "change"),
         )
         entry: dict[str, Any] = {"body": seat.body, "body_name": seat.body_name, "action": action}
         if action == "change":
@@ -340,7 +349,7 @@ def initial_values(ask: Ask, payload: dict[str, Any] | None) -> dict[str, str]:
     """Form values to start from: the latest version sent, else the recorded seats."""
     values: dict[str, str] = {}
     for seat in ask.seats:
-        key = f"seat-{seat.body}"
+        key = seat.key
         values.update(
             {
                 f"{key}-name": seat.name,
@@ -353,8 +362,13 @@ def initial_values(ask: Ask, payload: dict[str, Any] | None) -> dict[str, str]:
         )
     if not payload:
         return values
+    # The portal lists a partner's seats in the form's order: the nth entry for a body
+    # answers the partner's nth seat on it.
+    nth: dict[str, int] = {}
     for entry in payload.get("seats", []):
-        key = f"seat-{entry.get('body')}"
+        body = str(entry.get("body"))
+        nth[body] = nth.get(body, 0) + 1
+        key = f"seat-{body}-{nth[body]}"
         rep, dep = entry.get("representative") or {}, entry.get("deputy") or {}
         values.update(
             {f"{key}-{k}": _text(rep.get(k)) for k in ("name", "role", "email", "seniority")}

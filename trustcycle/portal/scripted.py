@@ -35,8 +35,8 @@ def _from_content(kind: str, ask: Any, c: schema.ScriptedContent) -> tuple[dict[
     if kind == "membership_review":
         changes = {seat.body: seat for seat in c.changes}
         for seat in ask.seats:
-            key = f"seat-{seat.body}"
-            new = changes.get(seat.body)
+            key = seat.key
+            new = changes.pop(seat.body, None)  # a change on a body: the partner's first seat
             fields[f"{key}-action"] = "change" if new else "confirm"
             if new:
                 fields |= {f"{key}-name": new.name, f"{key}-role": new.role,
@@ -77,7 +77,7 @@ def scripted_answer(cfg: TrustConfig, process: str, partner: str) -> tuple[dict[
     if content is not None and kind != "event":
         return _from_content(kind, ask, content)
     if kind == "membership_review":
-        fields = {f"seat-{seat.body}-action": "confirm" for seat in ask.seats}
+        fields = {f"{seat.key}-action": "confirm" for seat in ask.seats}
         return fields | {"absences": f"{name}: no absences to explain."}, {}
     if kind == "cypp_annual_review":
         fields: dict[str, str] = {"notes": f"Annual review comments from {name}."}

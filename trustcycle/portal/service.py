@@ -103,10 +103,10 @@ def ask_from_config(cfg: TrustConfig, kind: str, partner: str) -> Ask:
             m.deputy.name if m.deputy else "",
             m.deputy.email if m.deputy else "",
             m.term_end.isoformat() if m.term_end else "",
+            index,
         )
         for bid, body in cfg.bodies.items()
-        for m in body.members
-        if m.partner == partner
+        for index, m in enumerate((m for m in body.members if m.partner == partner), start=1)
     ]
     return Ask(kind, priorities, seats)
 
