@@ -57,6 +57,9 @@ def test_changing_the_second_seat_on_a_body_changes_that_seat_alone(portal: Port
         form |= {f"seat-board-2-{field}": value for field, value in NEW_DCS.items()}
         result = submit_via_portal(client, link, form)
         assert result.ok, result.html
+        assert "Rutland Children&#39;s Trust Board, seat 1: confirm" in result.html
+        assert "Rutland Children&#39;s Trust Board, seat 2: change" in result.html
+        assert "Children&#39;s Trust Executive: confirm" in result.html
         again = client.get(link).text
     with portal.database.sessions() as session:
         [version] = session.scalars(select(ReturnVersion))

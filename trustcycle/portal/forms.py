@@ -412,14 +412,17 @@ _LABELS = {
 def summary_rows(payload: dict[str, Any]) -> list[tuple[str, str]]:
     """A return as (label, value) rows for display (the template escapes every value)."""
     rows: list[tuple[str, str]] = []
-    for seat in payload.get("seats", []):
+    seats = payload.get("seats", [])
+    bodies = [seat.get("body") for seat in seats]
+    for n, seat in enumerate(seats):
         rep, dep = seat.get("representative") or {}, seat.get("deputy") or {}
         who = ", ".join(_text(rep.get(k)) for k in ("name", "role", "email") if rep.get(k))
-        rows.append((f"{seat.get('body_name')}: {seat.get('action')}", who))
+        name = seat.get("body_name")
+        if bodies.count(seat.get("body")) > 1:  # two seats on one body: say which
+            name = f"{name}, seat {bodies[: n + 1].count(seat.get('body'))}"
+        rows.append((f"{name}: {seat.get('action')}", who))
         if dep.get("name"):
-            rows.append(
-                (f"{seat.get('body_name')}: deputy", f"{dep['name']} {dep.get('email', '')}")
-            )
+            rows.append((f"{name}: deputy", f"{dep['name']} {dep.get('email', '')}"))
     for p in payload.get("priorities", []):
         for k in ("rag", "value", "narrative", "risks", "changes"):
             if p.get(k) not in (None, ""):
