@@ -143,7 +143,7 @@ def start_portal(
         *(sys.executable, "-m", "trustcycle.cli", "--config", str(config_dir), "portal"),
         *("--port", str(port), "--upload-dir", str(uploads), "--workers", str(workers)),
     ]
-    return wait_until_up(subprocess.Popen(command, env=env, cwd=ROOT), port)
+    return settled(wait_until_up(subprocess.Popen(command, env=env, cwd=ROOT), port), workers)
 
 
 def start_bare(url: str, port: int, uploads: Path, workers: int) -> subprocess.Popen[bytes]:
@@ -152,7 +152,32 @@ def start_bare(url: str, port: int, uploads: Path, workers: int) -> subprocess.P
     env["BARE_UPLOAD_DIR"] = str(uploads)
     command = [sys.executable, "-m", "bench.bare_portal", "--port", str(port)]
     command += ["--workers", str(workers)]
-    return wait_until_up(subprocess.Popen(command, env=env, cwd=ROOT), port)
+    return settled(wait_until_up(subprocess.Popen(command, env=env, cwd=ROOT), port), workers)
+
+
+def settled(process: subprocess.Popen[bytes], workers: int) -> subprocess.Popen[bytes]:
+    """`process` once its `workers` uvicorn processes exist and have gone idle: the first
+    answer comes from one of them while the others may still be importing."""
+    if workers == 1:
+        return process
+    children = Path(f"/proc/{process.pid}/task/{process.pid}/children")
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        pids = children.read_text().split()
+        before = sum(cpu_ticks(pid) for pid in pids)
+        time.sleep(0.5)
+        if len(pids) >= workers and sum(cpu_ticks(pid) for pid in pids) - before <= 2:
+            return process
+    return process
+
+
+def cpu_ticks(pid: str) -> int:
+    """User and system CPU ticks of a process so far (0 once it has gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except FileNotFoundError:
+        return 0
+    return int(fields[11]) + int(fields[12])
 
 
 def wait_until_up(process: subprocess.Popen[bytes], port: int) -> subprocess.Popen[bytes]:
