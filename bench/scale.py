@@ -20,6 +20,11 @@ how the time grows with the number of trusts, and last `ratio <time with 1 worke
 with 2 workers>` at the full count. Each flow run is a fresh Python process on its worker,
 so most of a small trust's day is the process's start; on this 2-core machine, the honest
 ceiling of the ratio is about 2.
+
+Measured here (2 cores shared with other work, load about 11): 1 worker 5 trusts 180 s,
+20 trusts 636 s; 2 workers 91 s and 349 s; `ratio 1.82`; 1,000 messages, each once. About
+32 s a trust per worker, of which the chase itself (`Running`) is 4-10 s; the cluster up
+with 20 trusts deployed in 160-265 s.
 """
 
 from __future__ import annotations
