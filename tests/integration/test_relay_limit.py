@@ -173,3 +173,19 @@ def test_two_deliverers_together_keep_to_the_relays_rate_and_send_each_message_o
     allowed = int(RATE) + relay_burst(RATE) + JITTER
     times = [t for t, _ in handler.arrivals]
     assert most_in_a_window(times, 1.0) <= allowed
+
+
+def test_deploy_sets_the_relays_rate_limit_from_the_setting(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from prefect.client.orchestration import get_client
+
+    from trustcycle.cli.deploy_cmd import _relay_limit
+
+    monkeypatch.setenv("TRUSTCYCLE_SMTP_MAX_PER_SECOND", "8")
+    _relay_limit()
+    with get_client(sync_client=True) as client:
+        limit = client.read_global_concurrency_limit_by_name("trustcycle-smtp")
+    assert (limit.limit, limit.slot_decay_per_second) == (2, 8.0)
+    out = capsys.readouterr().out
+    assert out == "rate limit trustcycle-smtp: 8 messages a second for every worker\n"

@@ -19,10 +19,26 @@ def _deploy(args: argparse.Namespace) -> int:
     deployed = deploy_trusts(args.trusts, args.pool, args.repository, args.branch, args.year)
     for name in ensure_automations(args.heartbeat):
         print(f"automation created: {name}")
+    _relay_limit()
     for trust in deployed:
         print(f"{trust.trust_id}: {len(trust.names)} deployments on pool {args.pool} "
               f"(tag {trust.trust_id}): {', '.join(trust.names)}")
     return 0
+
+
+def _relay_limit() -> None:
+    """The relay's rate limit, created or set before any worker delivers (each delivery
+    also makes sure of it): only with TRUSTCYCLE_SMTP_MAX_PER_SECOND."""
+    from tasks.mail import RELAY_LIMIT, ensure_relay_limit
+    from trustcycle.mail.settings import SmtpSettingsError, load_smtp_settings
+
+    try:
+        rate = load_smtp_settings().max_per_second
+    except SmtpSettingsError as exc:
+        raise UserError(str(exc)) from None
+    if rate:
+        ensure_relay_limit(rate)
+        print(f"rate limit {RELAY_LIMIT}: {rate:g} messages a second for every worker")
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
