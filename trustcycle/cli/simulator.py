@@ -52,7 +52,9 @@ class ScriptedPartners:
 
         self.db, self.cfg, self.year = db, cfg, year
         self.secret = os.environ.setdefault("TRUSTCYCLE_PORTAL_SECRET", secrets.token_urlsafe(48))
-        self.app = create_app(db, cfg, self.secret, uploads)
+        # The scripted partners talk plain http in-process: a trust whose emailed links are
+        # https would otherwise get Secure cookies its own simulated partners never send.
+        self.app = create_app(db, cfg, self.secret, uploads, secure_cookies=False)
 
     def _token(self, answer: ScriptedReturn) -> str | None:
         with self.db.session_factory() as session:

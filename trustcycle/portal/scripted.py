@@ -90,12 +90,13 @@ def scripted_answer(cfg: TrustConfig, process: str, partner: str) -> tuple[dict[
                 fields[f"p-{p.id}-value"] = str(p.target if p.target is not None else 0)
         return fields, {}
     if kind == "joint_needs_analysis":
-        csv = (
-            "indicator,period,source,value,comparator,section\n"
-            f"Children in low income families (%),{cfg.trust.cycle_year},{name},12.0,20.1,"
-            "child_poverty\n"
-        ).encode()
-        return {"commentary": f"Needs data from {name}."}, {"indicators": ("needs.csv", csv)}
+        out = io.StringIO()  # quoted by the csv module: a partner's name may hold a comma
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(["indicator", "period", "source", "value", "comparator", "section"])
+        writer.writerow(["Children in low income families (%)", cfg.trust.cycle_year, name,
+                         "12.0", "20.1", "child_poverty"])
+        return ({"commentary": f"Needs data from {name}."},
+                {"indicators": ("needs.csv", out.getvalue().encode())})
     if kind == "child_poverty_strategy":
         return {
             "m-1-measure": f"{name} will refer families to income maximisation advice.",
