@@ -7,6 +7,7 @@ the only part of the `trustcycle` package that may import `flows` (lazily, insid
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import textwrap
 from collections.abc import Iterator, Sequence
@@ -99,7 +100,14 @@ def _command_named(argv: Sequence[str]) -> str | None:
     return None
 
 
+# Prefect's local (ephemeral) server is given 20 s to start; on a busy small machine its first
+# start (migrating a new SQLite file) has taken longer. A value set by the user is kept.
+EPHEMERAL_STARTUP_SECONDS = "120"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS",
+                          EPHEMERAL_STARTUP_SECONDS)
     argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser(_command_named(argv)).parse_args(argv)
     try:
