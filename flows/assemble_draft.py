@@ -19,7 +19,7 @@ answers with `scripted_signoff(...)`.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import date
@@ -215,16 +215,13 @@ def _send(config_dir: str, cfg: TrustConfig, db: Database, process_id: str, year
         if _scripted.get() is None and run_settings().signoff == "ui":
             for pid in triggered:  # CPA 2010 s23(5): each re-opened process asks again
                 start_signoff_run(cfg.trust.id, pid, year, config_dir)
-    state = papers_when_due(config_dir, cfg, db, process_id, year, draft.version,
-                            clock.today())
-    data: Any = state.result() if state.is_completed() else None
-    if isinstance(data, dict):
-        data["triggered"] = triggered
-    return state
+    return papers_when_due(config_dir, cfg, db, process_id, year, draft.version,
+                           clock.today(), triggered)
 
 
 def papers_when_due(config_dir: str, cfg: TrustConfig, db: Database, process_id: str,
-                    year: int, version: int, today: date) -> State:
+                    year: int, version: int, today: date,
+                    triggered: Sequence[str] = ()) -> State:
     """Send the approved version's papers (or publish it) when the papers day has come by
     `today`; before it, wait. After it they go at once, marked late, and the officer is
     alerted (LGA 1972 s100B(4)). Exactly once: every email and row is keyed."""
@@ -233,7 +230,7 @@ def papers_when_due(config_dir: str, cfg: TrustConfig, db: Database, process_id:
     published = dates.meeting is None
     info: dict[str, Any] = {"process": process_id, "year": year, "version": version,
                             "papers_day": day.isoformat(), "late": False, "recipients": [],
-                            "triggered": []}
+                            "triggered": list(triggered)}
     if today < day:
         what = "publication" if published else "papers"
         return Completed(name="AwaitingPapersDay", data=info,

@@ -130,21 +130,20 @@ def _outside_year(cfg: TrustConfig) -> list[Problem]:
     ]
 
 
-def _step_key(name: str, proc: Process | None = None) -> str:
+def _step_key(name: str, proc: Process) -> str:
     """The key path (under the process) that sets a timeline step's date."""
     if name.startswith(("reminder:", "escalation:")):
         return f"ladder.{name.split(':', 1)[1]}"
     step, _, body = name.partition(":")
-    if step == "deadline" and body and proc is not None:  # a return's own deadline
+    if step == "deadline" and body:  # a return's own deadline
         return f"returns.{[r.id for r in proc.returns].index(body)}.deadline"
-    if step in ("papers", "meeting", "forward_plan") and proc is not None:
+    if step in ("papers", "meeting", "forward_plan"):
         leaf = {"papers": "clear_days", "meeting": "meeting", "forward_plan": "key_decision"}[step]
         if proc.route is None:
             return f"receiving.{leaf}"
         at = [s.body for s in proc.route].index(body) if body else 0
         return f"route.{at}.{leaf}"
-    keys = {"papers": "receiving.clear_days", "meeting": "receiving.meeting",
-            "publish": "receiving.publish", "event": "when"}
+    keys = {"publish": "receiving.publish", "event": "when"}
     return keys.get(name, name)
 
 
@@ -301,18 +300,18 @@ def _route_order(cfg: TrustConfig, pid: str, d: ProcessDates, cycle_start: date)
     for i, stop in enumerate(d.stops):
         if i and stop.meeting.date() > cycle_end:  # next year's calendar has its own report
             problems.append(Problem(
-                calendar, f"processes.{pid}.{_step_key(stop.step('meeting', False), proc)}",
+                calendar, f"processes.{pid}.{_step_key(stop.step('meeting'), proc)}",
                 f"{cfg.bodies[stop.body].name} meets on {stop.meeting.date()}, after the cycle "
                 f"year ends on {cycle_end}: its papers would never be sent"))
             continue
         if i and stop.papers < d.cutoff:
             problems.append(Problem(
-                calendar, f"processes.{pid}.{_step_key(stop.step('papers', False), proc)}",
+                calendar, f"processes.{pid}.{_step_key(stop.step('papers'), proc)}",
                 f"papers to {cfg.bodies[stop.body].name} are due {stop.papers.date()}, before "
                 f"the cut-off {d.cutoff.date()}"))
         if stop.forward_plan is not None and stop.forward_plan.date() < cycle_start:
             problems.append(Problem(
-                calendar, f"processes.{pid}.{_step_key(stop.step('forward_plan', False), proc)}",
+                calendar, f"processes.{pid}.{_step_key(stop.step('forward_plan'), proc)}",
                 f"the forward plan notice for {cfg.bodies[stop.body].name} on "
                 f"{stop.meeting.date()} falls on {stop.forward_plan.date()} "
                 f"({FORWARD_PLAN_CLEAR_DAYS} clear days before, SI 2012/2089 reg 9), before "

@@ -42,11 +42,11 @@ class StopDates:
     clear_days: int
     forward_plan: pendulum.DateTime | None = None
 
-    def step(self, name: str, first: bool) -> str:
-        """The timeline step's name: `papers`, `meeting` for the first meeting (as with one
-        receiving meeting), `papers:BODY`, `meeting:BODY` for the later ones;
-        `forward_plan:BODY` for each."""
-        return name if first and name != "forward_plan" else f"{name}:{self.body}"
+    def step(self, name: str) -> str:
+        """The timeline step of this meeting: `papers:BODY`, `meeting:BODY`,
+        `forward_plan:BODY` (the first meeting's own papers and meeting are `papers` and
+        `meeting`, as with one receiving meeting)."""
+        return f"{name}:{self.body}"
 
 
 @dataclass(frozen=True)
@@ -229,9 +229,7 @@ def resolve_process(cfg: TrustConfig, pid: str, year: int) -> ProcessDates:
                            proc.receiving.key_decision))
         for i, stop in enumerate((proc.route or [])[1:], start=1):
             stops.append(_later_stop(cfg, stop, stops[-1], year, f"{base}.route.{i}.meeting"))
-        papers = at_local(
-            for_trust(cfg).clear_days_before(meeting.date(), proc.receiving.clear_days), 9
-        )
+        papers = stops[0].papers
     else:
         assert proc.receiving.publish is not None
         publish = _resolve(
@@ -392,12 +390,12 @@ def steps_of(cfg: TrustConfig, dates: ProcessDates) -> list[Step]:
     for i, stop in enumerate(dates.stops):
         name = cfg.bodies[stop.body].name
         if i:
-            out.append(Step(stop.papers, pid, stop.step("papers", False), stop.body,
+            out.append(Step(stop.papers, pid, stop.step("papers"), stop.body,
                             f"Papers published to {name} ({stop.clear_days} clear days before)"))
-            out.append(Step(stop.meeting, pid, stop.step("meeting", False), stop.body,
+            out.append(Step(stop.meeting, pid, stop.step("meeting"), stop.body,
                             f"{proc.title} to {name}"))
         if stop.forward_plan is not None:
-            out.append(Step(stop.forward_plan, pid, stop.step("forward_plan", False), stop.body,
+            out.append(Step(stop.forward_plan, pid, stop.step("forward_plan"), stop.body,
                             f"Forward plan: key decision at {name} on "
                             f"{stop.meeting.format('D MMMM YYYY')} "
                             f"({FORWARD_PLAN_CLEAR_DAYS} clear days before)"))

@@ -202,13 +202,6 @@ def to_officer(
     )
 
 
-def request_email(
-    session: Session, cfg: TrustConfig, view: RequestView, *, now: datetime
-) -> OutboxMessage:
-    """Queue one request email."""
-    return _queue(session, request_message(cfg, view, now=now))
-
-
 def rung_context(rung: RungDay) -> dict[str, Any]:
     """Where a rung stands against the deadline, in words the templates use."""
     return {
@@ -276,29 +269,6 @@ def escalation_message(
         date_header=now,
         contribution_request_id=view.id,
     )
-
-
-def rung_message(cfg: TrustConfig, view: RequestView, rung: RungDay, *, now: datetime,
-                 to: Sequence[Person] | None = None) -> NewEmail:
-    """The email of a rung: an escalation for an escalating rung (always to the partner's
-    senior contact), else a reminder."""
-    if rung.escalate:
-        return escalation_message(cfg, view, rung, now=now)
-    return reminder_message(cfg, view, rung, now=now, to=to)
-
-
-def reminder_email(
-    session: Session, cfg: TrustConfig, view: RequestView, rung: RungDay, *, now: datetime
-) -> OutboxMessage:
-    """Queue one reminder."""
-    return _queue(session, reminder_message(cfg, view, rung, now=now))
-
-
-def escalation_email(
-    session: Session, cfg: TrustConfig, view: RequestView, rung: RungDay, *, now: datetime
-) -> OutboxMessage:
-    """Queue one escalation."""
-    return _queue(session, escalation_message(cfg, view, rung, now=now))
 
 
 def missing_returns_report(

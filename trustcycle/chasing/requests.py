@@ -11,8 +11,6 @@ from datetime import UTC, date, datetime
 
 import pendulum
 from sqlalchemy import DateTime, delete, func, select, type_coerce, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from trustcycle.calendar import clock
@@ -48,6 +46,7 @@ from trustcycle.db.models import (
 )
 from trustcycle.notices import late_step_notice
 from trustcycle.outbox import enqueue_many
+from trustcycle.outbox.queue import dialect_insert
 
 # Read raw in the set-based selection: the model's UtcDateTime builds a pendulum instance
 # per value, which dominates the time of reading 20,000 requests.
@@ -306,16 +305,13 @@ def _request_rows(session: Session, cfg: TrustConfig, statuses: tuple[str, ...],
             for i, t, p, q, r, d, c, o, s in session.execute(query)]
 
 
-def _sent_rungs(session: Session, request_ids: list[int] | None, cy: int,
-                statuses: tuple[str, ...]) -> dict[int, list[str]]:
+def _sent_rungs(session: Session, cy: int, statuses: tuple[str, ...]) -> dict[int, list[str]]:
     query = (
         select(Reminder.contribution_request_id, Reminder.rung)
         .join(ContributionRequest, Reminder.contribution_request_id == ContributionRequest.id)
         .join(Process, ContributionRequest.process_id == Process.id)
         .where(Process.cycle_year_id == cy, ContributionRequest.status.in_(statuses))
     )
-    if request_ids is not None:
-        query = query.where(Reminder.contribution_request_id.in_(request_ids))
     sent: dict[int, list[str]] = {}
     for rid, rung in session.execute(query):
         sent.setdefault(rid, []).append(rung)
@@ -328,7 +324,7 @@ def select_due(session: Session, cfg: TrustConfig, *, today: date,
     open_ = ("open",)
     views = [v for v in _request_rows(session, cfg, open_, year)
              if v.process in cfg.processes and v.partner in cfg.partners]
-    sent = _sent_rungs(session, None, cycle_year_id(session, cfg, year), open_)
+    sent = _sent_rungs(session, cycle_year_id(session, cfg, year), open_)
     ladders = Ladders(cfg)
     due: list[DueRung] = []
     missing: list[RequestView] = []
@@ -370,7 +366,7 @@ def _insert_letters(session: Session, letters: list[Built[DueRung]]) -> tuple[di
     """Queue the letters: (outbox id by key, the keys this call inserted)."""
     created = clock.now()
     rows = [b.email.validated_row(created) for b in letters]
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    insert = dialect_insert(session)
     table = OutboxMessage.__table__
     statement = insert(table).on_conflict_do_nothing(index_elements=["idem_key"]).returning(
         table.c.idem_key, table.c.id)
@@ -426,7 +422,7 @@ def record_rungs(session: Session, cfg: TrustConfig, batch: list[DueRung], *,
             rows.setdefault((d.request.id, d.rung.name), {
                 "contribution_request_id": d.request.id, "rung": d.rung.name,
                 "sent_on": sent_on, "outbox_message_id": outbox[b.email.idem_key]})
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    insert = dialect_insert(session)
     table = Reminder.__table__
     statement = insert(table).on_conflict_do_nothing(
         index_elements=["contribution_request_id", "rung"]
@@ -528,7 +524,7 @@ def request_table(session: Session, cfg: TrustConfig, *, today: date,
     statuses = tuple(s.value for s in RequestStatus)
     views = [v for v in _request_rows(session, cfg, statuses, year)
              if process is None or v.process == process]
-    sent = _sent_rungs(session, None, cycle_year_id(session, cfg, year), statuses)
+    sent = _sent_rungs(session, cycle_year_id(session, cfg, year), statuses)
     ladders = Ladders(cfg)
     out: list[TableRow] = []
     for v in views:

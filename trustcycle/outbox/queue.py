@@ -99,7 +99,7 @@ def enqueue(
     # One round trip in the common case: INSERT ... ON CONFLICT DO NOTHING RETURNING. A
     # conflict (queued before, or by a parallel run) returns nothing: read the first row.
     message = session.scalar(
-        _dialect_insert(session)(OutboxMessage)
+        dialect_insert(session)(OutboxMessage)
         .on_conflict_do_nothing(index_elements=["idem_key"])
         .returning(OutboxMessage),
         [row],
@@ -110,7 +110,8 @@ def enqueue(
     return message
 
 
-def _dialect_insert(session: Session) -> Callable[..., Any]:
+def dialect_insert(session: Session) -> Callable[..., Any]:
+    """The INSERT with ON CONFLICT of the session's database (PostgreSQL or SQLite)."""
     return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
 
 
@@ -120,7 +121,7 @@ def enqueue_many(session: Session, emails: Iterable[NewEmail]) -> dict[str, int]
     Keys already queued keep their first row (`INSERT ... ON CONFLICT DO NOTHING`)."""
     now = clock.now()
     rows = [e.validated_row(now) for e in emails]
-    insert = _dialect_insert(session)
+    insert = dialect_insert(session)
     ids: dict[str, int] = {}
     for start in range(0, len(rows), 500):
         chunk = rows[start : start + 500]

@@ -24,7 +24,7 @@ from trustcycle import TIMEZONE
 from trustcycle.calendar.ics import meeting_ics
 from trustcycle.calendar.timeline import FORWARD_PLAN_CLEAR_DAYS, ProcessDates, StopDates
 from trustcycle.config.loader import TrustConfig
-from trustcycle.db.models import Body, Draft, DraftStatus, Meeting, Notification, Trust
+from trustcycle.db.models import Body, Draft, DraftStatus, Meeting, Trust
 from trustcycle.drafts.context import long_date
 from trustcycle.drafts.membership import in_term
 from trustcycle.drafts.render import CONTENT_TYPES
@@ -32,6 +32,7 @@ from trustcycle.mail.message import Attachment
 from trustcycle.mail.render import render_email
 from trustcycle.outbox import enqueue
 from trustcycle.papers.assemble import papers_copy, process_row
+from trustcycle.papers.mail import notify
 
 
 @dataclass(frozen=True)
@@ -143,10 +144,7 @@ def send_stop_papers(session: Session, cfg: TrustConfig, pid: str, year: int,
                       f"{stop.body}:{email}", kind="papers", to=[email], subject=mail.subject,
                       text=mail.text, html=mail.html, attachments=attachments, date_header=now)
         ids.append(row.id)
-        if session.scalar(select(Notification.id).where(
-                Notification.outbox_message_id == row.id)) is None:
-            session.add(Notification(process_id=proc_row, body_id=body_id,
-                                     meeting_id=meeting_id, outbox_message_id=row.id))
+        notify(session, proc_row, body_id, meeting_id, row.id)
     if late:  # LGA 1972 s100B(4): the chair decides on a late item; the officer must know
         alert = render_email("papers_late", context)
         manager = cfg.trust.manager.email

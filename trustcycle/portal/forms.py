@@ -28,6 +28,11 @@ MAX_TEXT = 10_000
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
+def seat_key(body: str, index: int) -> str:
+    """The prefix of a seat's form fields, e.g. `seat-board-2` (ids have no '-')."""
+    return f"seat-{body}-{index}"
+
+
 @dataclass(frozen=True)
 class FieldError:
     """One problem with one form field (`field` is the input's id)."""
@@ -66,7 +71,7 @@ class Seat:
     @property
     def key(self) -> str:
         """The prefix of this seat's form fields, e.g. `seat-board-2` (ids have no '-')."""
-        return f"seat-{self.body}-{self.index}"
+        return seat_key(self.body, self.index)
 
 
 @dataclass(frozen=True)
@@ -368,7 +373,7 @@ def initial_values(ask: Ask, payload: dict[str, Any] | None) -> dict[str, str]:
     for entry in payload.get("seats", []):
         body = str(entry.get("body"))
         nth[body] = nth.get(body, 0) + 1
-        key = f"seat-{body}-{nth[body]}"
+        key = seat_key(body, nth[body])
         rep, dep = entry.get("representative") or {}, entry.get("deputy") or {}
         values.update(
             {f"{key}-{k}": _text(rep.get(k)) for k in ("name", "role", "email", "seniority")}
